@@ -1,0 +1,47 @@
+"""The ``mlserving-lab`` command: doctor, release and grade."""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: mlserving-lab COMMAND [options]
+
+commands:
+  doctor     show Python and key library versions against the tested ones
+  release    generate learner notebooks/ from solutions/ (--check: only compare)
+  grade      grade submitted exercise notebooks into a gradebook CSV
+  version    print the package version
+
+Run `mlserving-lab COMMAND --help` for a command's options."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mlserving-lab`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "doctor":
+        from mlserving_lab._env import _doctor
+
+        return _doctor(rest)
+    if command == "release":
+        from mlserving_lab.release import main as release_main
+
+        return release_main(rest)
+    if command == "grade":
+        from mlserving_lab.grading import main as grade_main
+
+        return grade_main(rest)
+    if command in ("version", "--version"):
+        from mlserving_lab import __version__
+
+        print(__version__)
+        return 0
+    print(f"mlserving-lab: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
