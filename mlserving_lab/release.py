@@ -4,8 +4,9 @@
 version that
 
 * replaces every ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` block with a ``# YOUR CODE HERE``
-  prompt plus ``name = ____`` for each name the block assigns at its top level (and
-  ``return ____`` when the block returns), so the notebook still runs top to bottom;
+  prompt plus ``name = ____`` for each name the block assigns at its top level (or just
+  ``return ____`` when the block returns: it is a function body), so the notebook still runs
+  top to bottom;
 * replaces ``<!-- BEGIN SOLUTION -->`` ... ``<!-- END SOLUTION -->`` in markdown cells with a
   prompt for the learner's own answer;
 * drops cells tagged ``instructor`` (hidden tests);
@@ -99,10 +100,10 @@ def _stub_lines(block: list[str], indent: str, where: str) -> list[str]:
         names.extend(n for n in targets if n not in names)
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             returns = returns or _returns(stmt)
-    lines = [f"{indent}{name} = ____" for name in names]
     if returns:
-        lines.append(f"{indent}return ____")
-    return lines
+        # A block that returns is a function body: its local variables are not answers.
+        return [f"{indent}return ____"]
+    return [f"{indent}{name} = ____" for name in names]
 
 
 def strip_solution_blocks(source: str, *, where: str = "cell") -> str:

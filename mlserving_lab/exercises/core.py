@@ -499,17 +499,16 @@ def load_exercise(name: str) -> Exercise:
     return exercise
 
 
-def assert_check_passed(question: Question, *answers) -> CheckResult:
+def assert_check_passed(question: Question, *answers) -> None:
     """Assert that ``answers`` pass ``question``, hidden checks included."""
     result = question.grade(*answers)
     if result.outcome != CORRECT:
         raise AssertionError(f"{question.name} should pass but reported {result.outcome}: "
                              f"{result.message}")
-    return result
 
 
 def assert_check_failed(question: Question, *answers, match: str | None = None,
-                        outcome: str = INCORRECT, hidden: bool = False) -> CheckResult:
+                        outcome: str = INCORRECT, hidden: bool = False) -> None:
     """Assert that ``answers`` fail ``question`` with ``outcome`` and a message matching ``match``.
 
     Parameters
@@ -531,4 +530,3 @@ def assert_check_failed(question: Question, *answers, match: str | None = None,
     if match is not None and not re.search(match, result.message):
         raise AssertionError(f"{question.name} message does not match {match!r}: "
                              f"{result.message}")
-    return result

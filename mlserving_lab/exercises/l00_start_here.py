@@ -1,0 +1,150 @@
+"""Warm-up questions for ``00_start_here``: latency statistics and the four check outcomes."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+
+#: Latencies (ms) of ten requests to a model server, used by the warm-up questions.
+LATENCIES_MS = [4.1, 3.8, 5.0, 4.4, 3.9, 41.0, 4.2, 4.0, 4.6, 3.7]
+
+
+def _as_number(value, what: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise Incorrect(f"`{what}` should be a number, but it is {type(value).__name__} "
+                        f"`{value!r:.60}`")
+    value = float(value)
+    if not math.isfinite(value):
+        raise Incorrect(f"`{what}` is {value}; expected a finite number of milliseconds")
+    return value
+
+
+def _check_mean(mean_ms):
+    mean_ms = _as_number(mean_ms, "mean_ms")
+    want = float(np.mean(LATENCIES_MS))
+    median = float(np.median(LATENCIES_MS))
+    if math.isclose(mean_ms, want, rel_tol=1e-6):
+        return (f"Correct: the mean is {want:.2f} ms, far above the median ({median:.2f} ms). "
+                "One slow request (41 ms) drags the mean up, which is why serving teams "
+                "report percentiles.")
+    if math.isclose(mean_ms, median, rel_tol=1e-6):
+        raise Incorrect(f"your value ({mean_ms:.2f} ms) is the median, not the mean: add the "
+                        "latencies up and divide by how many there are")
+    if math.isclose(mean_ms, sum(LATENCIES_MS), rel_tol=1e-6):
+        raise Incorrect(f"your value ({mean_ms:.1f} ms) is the sum of the latencies; divide by "
+                        f"the number of requests ({len(LATENCIES_MS)})")
+    raise Incorrect(f"your mean ({mean_ms:.2f} ms) does not match the data: the mean of "
+                    "`LATENCIES_MS` is its sum divided by its length")
+
+
+def _check_percentiles(p50_ms, p99_ms):
+    p50 = _as_number(p50_ms, "p50_ms")
+    p99 = _as_number(p99_ms, "p99_ms")
+    if p99 < p50:
+        raise Incorrect(f"your p99 ({p99:.1f} ms) is below your p50 ({p50:.1f} ms): "
+                        "percentiles must grow")
+    want50, want99 = np.percentile(LATENCIES_MS, [50, 99])
+    if not math.isclose(p50, want50, rel_tol=1e-6):
+        if math.isclose(p50, float(np.mean(LATENCIES_MS)), rel_tol=1e-6):
+            raise Incorrect(f"your p50 ({p50:.2f} ms) is the mean; p50 is the median, the "
+                            "middle value once the latencies are sorted")
+        raise Incorrect(f"your p50 ({p50:.2f} ms) is not the median of `LATENCIES_MS`; try "
+                        "`np.percentile(LATENCIES_MS, 50)`")
+    if not math.isclose(p99, want99, rel_tol=1e-6):
+        if math.isclose(p99, max(LATENCIES_MS), rel_tol=1e-6):
+            raise Incorrect(f"your p99 ({p99:.1f} ms) is the maximum; with numpy's default "
+                            "linear interpolation p99 lies a little below the maximum")
+        raise Incorrect(f"your p99 ({p99:.2f} ms) does not match `np.percentile(LATENCIES_MS, "
+                        "99)`")
+    return (f"Correct: p50 = {p50:.2f} ms, p99 = {p99:.2f} ms. The p99 is nearly ten times "
+            "the median: the tail is what a latency budget has to cover.")
+
+
+def _check_within_budget(within_budget):
+    rng = np.random.default_rng(7)
+    cases = [
+        (np.array([1.0, 2.0, 3.0, 50.0]), 10.0),
+        (np.array([5.0, 5.0]), 5.0),
+        (np.array([]), 1.0),
+        (rng.exponential(3.0, size=200), 4.0),
+    ]
+    for latencies, budget in cases:
+        got = call(within_budget, latencies.copy(), budget)
+        want = float(np.mean(latencies <= budget)) if len(latencies) else 0.0
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            raise Incorrect(f"`within_budget` returned {type(got).__name__} `{got!r:.60}`; "
+                            "it should return a fraction between 0 and 1") from None
+        if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
+            shown = np.array2string(latencies[:6], precision=1, separator=", ")
+            raise Incorrect(
+                f"for latencies {shown}{' ...' if len(latencies) > 6 else ''} and budget "
+                f"{budget} ms your function returned {got:.4g}, expected {want:.4g}. "
+                + ("A request that takes exactly the budget is within it. "
+                   if budget == 5.0 else "")
+                + ("An empty window has no requests: return 0.0. " if not len(latencies)
+                   else ""))
+    return "Correct: your function handles ties at the budget and an empty window."
+
+
+q1 = Question(
+    "q1",
+    prompt="Compute the mean of `LATENCIES_MS` and store it in `mean_ms`.",
+    answers=("mean_ms",),
+    checker=_check_mean,
+    hint="`np.mean` takes a list.",
+    solution="mean_ms = np.mean(LATENCIES_MS)",
+)
+
+q2 = Question(
+    "q2",
+    prompt="Compute the 50th and 99th percentiles of `LATENCIES_MS` as `p50_ms` and `p99_ms`.",
+    answers=("p50_ms", "p99_ms"),
+    checker=_check_percentiles,
+    hint="`np.percentile(values, [50, 99])` returns both at once.",
+    solution="p50_ms, p99_ms = np.percentile(LATENCIES_MS, [50, 99])",
+)
+
+q3 = Question(
+    "q3",
+    prompt="Write `within_budget(latencies_ms, budget_ms)`: the fraction of requests that took "
+           "at most `budget_ms` (0.0 for an empty array).",
+    answers=("within_budget",),
+    checker=_check_within_budget,
+    hint="A comparison such as `latencies_ms <= budget_ms` gives booleans; their mean is a "
+         "fraction. Handle `len(latencies_ms) == 0` first.",
+    solution=(
+        "def within_budget(latencies_ms, budget_ms):\n"
+        "    latencies_ms = np.asarray(latencies_ms, dtype=float)\n"
+        "    if latencies_ms.size == 0:\n"
+        "        return 0.0\n"
+        "    return float(np.mean(latencies_ms <= budget_ms))"
+    ),
+    points=2,
+)
+
+
+def _check_double(double):
+    for x in (0, 3, -2.5, 10**6):
+        got = call(double, x)
+        if got != 2 * x:
+            raise Incorrect(f"`double({x!r})` returned {got!r}, expected {2 * x!r}")
+    return "Correct: `double` doubles every number we tried."
+
+
+#: A demonstration question (not graded): shows what every outcome looks like.
+demo = Question(
+    "demo",
+    prompt="Write `double(x)` that returns twice `x`.",
+    answers=("double",),
+    checker=_check_double,
+    hint="Multiply by two.",
+    solution="def double(x):\n    return 2 * x",
+)
+
+EXERCISE = Exercise("l00_start_here", [q1, q2, q3])
