@@ -227,7 +227,8 @@ class CheckResult:
 
     def __str__(self) -> str:
         label = _STYLE[self.outcome][2]
-        return f"[{self.question}] {label}: {self.message}{self._note()}"
+        body = f": {self.message}" if self.message else ""
+        return f"[{self.question}] {label}{body}{self._note()}"
 
     def _repr_html_(self) -> str:
         fg, bg, label = _STYLE[self.outcome]
@@ -333,6 +334,9 @@ class Question:
             text = f"{w.category.__name__}: {w.message}"
             if text not in seen:
                 seen.append(text)
+        if outcome == CORRECT:
+            # The headline already says "Correct"; don't repeat it in the body.
+            message = re.sub(r"^\s*correct\s*[:!.,-]?\s*", "", message, flags=re.I)
         return CheckResult(self.name, outcome, message,
                            points=self.points if outcome == CORRECT else 0.0,
                            max_points=self.points, exercise=self.exercise, warnings=seen[:10])
@@ -378,7 +382,7 @@ class Question:
             except Exception as exc:
                 own = _learner_frame(exc.__traceback__) is not None
                 return self._result(ERROR, _describe_exception(exc, own_code=own), caught)
-        return self._result(CORRECT, message or "Correct!", caught)
+        return self._result(CORRECT, message or "", caught)
 
     def check(self, *answers) -> CheckResult:
         """Check your answer(s) and show the result.
