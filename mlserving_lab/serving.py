@@ -42,6 +42,7 @@ __all__ = [
     "MicroBatchPredictor",
     "PredictorStats",
     "RealTimePredictor",
+    "SERVING_PATTERNS",
     "ServingDecision",
     "batch_predict",
     "benchmark_latency",
