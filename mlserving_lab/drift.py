@@ -276,7 +276,7 @@ def _kstwo_sf(d: float, n: float) -> float:
 
     t = n * d
     nx2 = t * d
-    if n > 140 and 1.0 < t < n - 1 and d < 0.5 and 2.2 <= nx2 < 370.0:
+    if n > 5000 and 1.0 < t < n - 1 and d < 0.5 and 2.2 <= nx2 < 370.0:
         return min(1.0, max(0.0, 2.0 * _smirnov_large_n(int(n), d)))
     return float(distributions.kstwo.sf(d, n))
 
