@@ -298,10 +298,14 @@ class OnnxPredictor:
         """
         out = self._run(X)
         if self.output == "sklearn":
-            labels = np.asarray(out[0]).ravel()
-            if self.classes_ is not None and self.classes_.dtype.kind in "iub":
-                labels = labels.astype(self.classes_.dtype, copy=False)
-            return labels
+            if self.classes_ is not None and len(out) > 1:
+                # Ties: a forest of 20 trees voting 10/10 gives exactly 0.5/0.5 in float64 and
+                # scikit-learn takes the first class; onnxruntime sums float32 votes, lands on
+                # 0.49999997/0.50000003 and takes the other. Rounding to 6 decimals before the
+                # arg-max restores scikit-learn's rule for exact ties.
+                idx = np.argmax(np.round(np.asarray(out[1]), 6), axis=1)
+                return self.classes_[idx]
+            return np.asarray(out[0]).ravel()
         if self.output == "logits":
             idx = np.asarray(out[0]).reshape(len(out[0]), -1)
             idx = (idx[:, 0] > 0).astype(int) if idx.shape[1] == 1 else idx.argmax(axis=1)
