@@ -1085,6 +1085,11 @@ class RealTimePredictor:
 
     # -- validation --------------------------------------------------------------------------
     def _validate(self, X):
+        # A single row (1-D array or list, pandas Series) becomes a one-row table first.
+        if hasattr(X, "to_frame") and not _is_dataframe(X):
+            X = X.to_frame().T
+        elif not isinstance(X, Mapping) and not _is_dataframe(X) and np.ndim(X) == 1:
+            X = np.asarray(X).reshape(1, -1)
         if self.schema is not None:
             return self.schema.validate(X)
         if isinstance(X, Mapping):
@@ -1095,10 +1100,6 @@ class RealTimePredictor:
             import pandas as pd
 
             X = pd.DataFrame(X)
-        elif hasattr(X, "to_frame") and not _is_dataframe(X):  # one row as a Series
-            X = X.to_frame().T
-        elif not _is_dataframe(X) and np.ndim(X) == 1:
-            X = np.asarray(X).reshape(1, -1)
         if _is_dataframe(X) and self.feature_names is not None:
             cols = [str(c) for c in X.columns]
             missing = [f for f in self.feature_names if f not in cols]

@@ -14,6 +14,7 @@ from mlserving_lab.serving import (
     SERVING_PATTERNS,
     LatencyReport,
     RealTimePredictor,
+    _fmt_ms,
     choose_serving_pattern,
 )
 
@@ -84,7 +85,7 @@ def _check_speedup(one_row, batched, speedup):
                         f"{want:.4g} rows/s ratio")
     return (f"Correct: scoring {batched.batch_size} rows per call moves "
             f"{want:.0f}x more rows per second than one row per call; the fixed cost of each "
-            f"call (about {one_row.p50_ms * 1e3:.0f} µs here) is paid once per batch.")
+            f"call (about {_fmt_ms(one_row.p50_ms)} here) is paid once per batch.")
 
 
 def _check_stream(report_1, report_32, lower_p50):
