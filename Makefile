@@ -34,7 +34,7 @@ lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" notebooks/00_start_here.ipynb $(ARGS)
 
 lint: setup
-	$(BIN)/ruff check mlserving_lab tests benchmarks
+	$(BIN)/ruff check mlserving_lab tests $(wildcard benchmarks)
 
 unit: setup
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
