@@ -519,7 +519,7 @@ def distillation_report(teacher, students: dict, X_test, y_test, *, n_runs: int 
     return table
 
 
-def sklearn_distillation(teacher, student, X_train, y_train, X_test, y_test, *,
+def sklearn_distillation(teacher, student, X_train, X_test, y_train, y_test, *,
                          method: str = "duplicate", n_runs: int = 200):
     """Build the four models of the distillation comparison and measure them.
 
@@ -537,7 +537,8 @@ def sklearn_distillation(teacher, student, X_train, y_train, X_test, y_test, *,
     teacher : fitted classifier
     student : unfitted classifier template (for ``method="logits"``: a regressor template is
         used for the soft student and a LogisticRegression for the other two)
-    X_train, y_train, X_test, y_test : array-like
+    X_train, X_test, y_train, y_test : array-like
+        In the order ``train_test_split`` returns them.
     method : {"duplicate", "logits"}, default "duplicate"
     n_runs : int, default 200
 

@@ -112,6 +112,15 @@ def _check_xy(X, y, name):
     return arr, y
 
 
+def _check_split(X_train, X_test, y_train, y_test):
+    X_train, y_train = _check_xy(X_train, y_train, "train")
+    X_test, y_test = _check_xy(X_test, y_test, "test")
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(f"X_test has {X_test.shape[1]} features but X_train has "
+                         f"{X_train.shape[1]}")
+    return X_train, X_test, y_train, y_test
+
+
 def _fit_row(model, X_train, y_train, X_test, y_test, n_runs: int) -> dict:
     model.fit(X_train, y_train)
     p50, p99 = _one_row_p50(model, X_test, n_runs)
@@ -121,7 +130,7 @@ def _fit_row(model, X_train, y_train, X_test, y_test, n_runs: int) -> dict:
             "p50_ms": p50, "p99_ms": p99, "size_kb": _size_kb(model)}
 
 
-def tree_sweep(estimator, param: str, values, X_train, y_train, X_test, y_test, *,
+def tree_sweep(estimator, param: str, values, X_train, X_test, y_train, y_test, *,
                n_runs: int = 100) -> pd.DataFrame:
     """Refit ``estimator`` once per value of ``param`` and measure each fit.
 
@@ -135,7 +144,8 @@ def tree_sweep(estimator, param: str, values, X_train, y_train, X_test, y_test, 
         The parameter to vary, e.g. ``"max_depth"``.
     values : sequence
         Its values (``None`` allowed where the estimator allows it).
-    X_train, y_train, X_test, y_test : array-like
+    X_train, X_test, y_train, y_test : array-like
+        In the order ``train_test_split`` returns them.
     n_runs : int, default 100
         Timed one-row calls per model.
 
@@ -157,7 +167,7 @@ def tree_sweep(estimator, param: str, values, X_train, y_train, X_test, y_test, 
     >>> from mlserving_lab.datasets import make_classification_split
     >>> Xtr, Xte, ytr, yte = make_classification_split(n_samples=300)
     >>> t = tree_sweep(DecisionTreeClassifier(random_state=0), "max_depth", [1, 3],
-    ...                Xtr, ytr, Xte, yte, n_runs=10)
+    ...                Xtr, Xte, ytr, yte, n_runs=10)
     >>> list(t["n_nodes"])
     [3, 15]
     """
@@ -169,8 +179,7 @@ def tree_sweep(estimator, param: str, values, X_train, y_train, X_test, y_test, 
     values = list(values)
     if not values:
         raise ValueError("values is empty; give at least one value to try")
-    X_train, y_train = _check_xy(X_train, y_train, "train")
-    X_test, y_test = _check_xy(X_test, y_test, "test")
+    X_train, X_test, y_train, y_test = _check_split(X_train, X_test, y_train, y_test)
     rows = []
     for v in values:
         model = clone(estimator).set_params(**{param: v})
@@ -178,7 +187,7 @@ def tree_sweep(estimator, param: str, values, X_train, y_train, X_test, y_test, 
     return pd.DataFrame(rows).set_index(param)
 
 
-def depth_sweep(X_train, y_train, X_test, y_test, depths=(2, 4, 6, 8, 12, None), *,
+def depth_sweep(X_train, X_test, y_train, y_test, depths=(2, 4, 6, 8, 12, None), *,
                 estimator=None, n_runs: int = 100) -> pd.DataFrame:
     """:func:`tree_sweep` over ``max_depth`` (default: a DecisionTreeClassifier).
 
@@ -186,7 +195,8 @@ def depth_sweep(X_train, y_train, X_test, y_test, depths=(2, 4, 6, 8, 12, None),
 
     Parameters
     ----------
-    X_train, y_train, X_test, y_test : array-like
+    X_train, X_test, y_train, y_test : array-like
+        In the order ``train_test_split`` returns them.
     depths : sequence of int or None
     estimator : unfitted estimator, optional
         Default ``DecisionTreeClassifier(random_state=0)``.
@@ -200,11 +210,11 @@ def depth_sweep(X_train, y_train, X_test, y_test, depths=(2, 4, 6, 8, 12, None),
     from sklearn.tree import DecisionTreeClassifier
 
     est = estimator if estimator is not None else DecisionTreeClassifier(random_state=0)
-    return tree_sweep(est, "max_depth", depths, X_train, y_train, X_test, y_test,
+    return tree_sweep(est, "max_depth", depths, X_train, X_test, y_train, y_test,
                       n_runs=n_runs)
 
 
-def leaf_sweep(X_train, y_train, X_test, y_test, values=(1, 5, 20, 50, 100), *,
+def leaf_sweep(X_train, X_test, y_train, y_test, values=(1, 5, 20, 50, 100), *,
                param: str = "min_samples_leaf", estimator=None,
                n_runs: int = 100) -> pd.DataFrame:
     """:func:`tree_sweep` over a leaf-size parameter.
@@ -213,7 +223,8 @@ def leaf_sweep(X_train, y_train, X_test, y_test, values=(1, 5, 20, 50, 100), *,
 
     Parameters
     ----------
-    X_train, y_train, X_test, y_test : array-like
+    X_train, X_test, y_train, y_test : array-like
+        In the order ``train_test_split`` returns them.
     values : sequence of int
     param : {"min_samples_leaf", "max_leaf_nodes"}, default "min_samples_leaf"
     estimator : unfitted estimator, optional
@@ -230,10 +241,10 @@ def leaf_sweep(X_train, y_train, X_test, y_test, values=(1, 5, 20, 50, 100), *,
     if param not in ("min_samples_leaf", "max_leaf_nodes"):
         raise ValueError(f"param must be 'min_samples_leaf' or 'max_leaf_nodes', got {param!r}")
     est = estimator if estimator is not None else DecisionTreeClassifier(random_state=0)
-    return tree_sweep(est, param, values, X_train, y_train, X_test, y_test, n_runs=n_runs)
+    return tree_sweep(est, param, values, X_train, X_test, y_train, y_test, n_runs=n_runs)
 
 
-def ccp_path_table(X_train, y_train, X_test, y_test, *, max_points: int = 12,
+def ccp_path_table(X_train, X_test, y_train, y_test, *, max_points: int = 12,
                    estimator=None, n_runs: int = 100) -> pd.DataFrame:
     """Cost-complexity pruning: fit one tree per ``ccp_alpha`` along the pruning path.
 
@@ -244,7 +255,8 @@ def ccp_path_table(X_train, y_train, X_test, y_test, *, max_points: int = 12,
 
     Parameters
     ----------
-    X_train, y_train, X_test, y_test : array-like
+    X_train, X_test, y_train, y_test : array-like
+        In the order ``train_test_split`` returns them.
     max_points : int, default 12
     estimator : unfitted DecisionTreeClassifier/Regressor, optional
         Default ``DecisionTreeClassifier(random_state=0)``.
@@ -276,8 +288,7 @@ def ccp_path_table(X_train, y_train, X_test, y_test, *, max_points: int = 12,
     if not hasattr(est, "cost_complexity_pruning_path"):
         raise TypeError(f"{type(est).__name__} has no cost_complexity_pruning_path; use a "
                         "DecisionTreeClassifier or DecisionTreeRegressor")
-    X_train, y_train = _check_xy(X_train, y_train, "train")
-    X_test, y_test = _check_xy(X_test, y_test, "test")
+    X_train, X_test, y_train, y_test = _check_split(X_train, X_test, y_train, y_test)
     alphas = clone(est).cost_complexity_pruning_path(X_train, y_train).ccp_alphas
     alphas = alphas[:-1] if len(alphas) > 1 else alphas  # the last alpha leaves only the root
     idx = np.unique(np.linspace(0, len(alphas) - 1, min(max_points, len(alphas))).round()
