@@ -161,7 +161,7 @@ def _check_choice(table, choice, budget, what):
     if choice is None:
         if want is None:
             return
-        raise Incorrect(f"`{what}` is None, but `{want}` fits the {budget:g} ms budget "
+        raise Incorrect(f"`{what}` is None, but `{want}` fits the {budget:.3g} ms budget "
                         f"({_fmt(table, want)})")
     if isinstance(choice, (list, tuple, set)) or (hasattr(choice, "__len__")
                                                    and not isinstance(choice, str)):
@@ -172,16 +172,16 @@ def _check_choice(table, choice, budget, what):
                         f"{list(table.index)}")
     lat = float(table.loc[choice, LATENCY])
     if want is None:
-        raise Incorrect(f"no model of your table fits {budget:g} ms on p99 (the fastest takes "
+        raise Incorrect(f"no model of your table fits {budget:.3g} ms on p99 (the fastest takes "
                         f"{table[LATENCY].astype(float).min():.3g} ms), so `{what}` should be "
                         "None")
     if lat > budget:
         raise Incorrect(f"`{choice}` does not fit the budget: its p99 is {lat:.3g} ms, above "
-                        f"{budget:g} ms")
+                        f"{budget:.3g} ms")
     if choice != want:
         a_c, a_w = float(table.loc[choice, SCORE]), float(table.loc[want, SCORE])
         if a_w > a_c:
-            raise Incorrect(f"`{want}` also fits the {budget:g} ms budget ({_fmt(table, want)}) "
+            raise Incorrect(f"`{want}` also fits the {budget:.3g} ms budget ({_fmt(table, want)}) "
                             f"and is more accurate than `{choice}` ({_fmt(table, choice)})")
         raise Incorrect(f"`{want}` is as accurate as `{choice}` ({a_w:.4f}) and faster "
                         f"(p99 {float(table.loc[want, LATENCY]):.3g} ms vs {lat:.3g} ms): on a "
@@ -306,22 +306,22 @@ def _check_tight(table, choice, tight_budget_ms, tight_choice):
     _check_table(table)
     budget = _as_budget(tight_budget_ms, "tight_budget_ms")
     if budget >= BUDGET_MS:
-        raise Incorrect(f"`tight_budget_ms` ({budget:g} ms) is not tighter than "
+        raise Incorrect(f"`tight_budget_ms` ({budget:.3g} ms) is not tighter than "
                         f"{BUDGET_MS:g} ms")
     _check_choice(table, tight_choice, budget, "tight_choice")
     want_30 = _expected_choice(table, BUDGET_MS)
     if choice != want_30:
         raise Incorrect(f"first get q3 right: `choice` should be `{want_30}`")
     if tight_choice == choice:
-        raise Incorrect(f"with {budget:g} ms you still choose `{choice}` (p99 "
+        raise Incorrect(f"with {budget:.3g} ms you still choose `{choice}` (p99 "
                         f"{float(table.loc[choice, LATENCY]):.3g} ms): pick a budget below "
                         "that latency so that the choice has to change")
     if tight_choice is None:
-        return (f"Correct: at {budget:g} ms no model fits; `choose_within_budget` raises "
+        return (f"Correct: at {budget:.3g} ms no model fits; `choose_within_budget` raises "
                 "`NoModelFitsBudgetError`, and the answer is to speed a model up (ONNX "
                 "Runtime, fewer trees) or renegotiate the budget.")
     lost = float(table.loc[choice, SCORE]) - float(table.loc[tight_choice, SCORE])
-    return (f"Correct: at {budget:g} ms the choice moves from `{choice}` to `{tight_choice}` "
+    return (f"Correct: at {budget:.3g} ms the choice moves from `{choice}` to `{tight_choice}` "
             f"({_fmt(table, tight_choice)}), giving up {lost:.4f} accuracy for speed.")
 
 
