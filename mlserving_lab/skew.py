@@ -240,11 +240,13 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     categories: list | None = None
+    value_types: list | None = None
 
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "dtype": self.dtype,
                 "allow_missing": self.allow_missing, "allow_inf": self.allow_inf,
-                "min": self.min, "max": self.max, "categories": self.categories}
+                "min": self.min, "max": self.max, "categories": self.categories,
+                "value_types": self.value_types}
 
 
 def _spec_from_series(name: str, s: pd.Series, max_categories: int) -> ColumnSpec:
@@ -297,11 +299,19 @@ def _sort_key(v):
     return (_value_family(v), str(v))
 
 
+def _category_key(v):
+    """Identity of a category: False and 0 are equal in Python but different categories."""
+    return (_value_family(v), v)
+
+
 def _categorical_spec(name, dtype, present, allow_missing, max_categories) -> ColumnSpec:
-    cats = sorted({_python_value(v) for v in present}, key=_sort_key)
+    unique = {_category_key(_python_value(v)): _python_value(v) for v in present}
+    cats = sorted(unique.values(), key=_sort_key)
+    types = sorted({_value_family(v) for v in cats}) or ["text"]
     if len(cats) > max_categories:
         cats = None
-    return ColumnSpec(name, "categorical", dtype, allow_missing, categories=cats)
+    return ColumnSpec(name, "categorical", dtype, allow_missing, categories=cats,
+                      value_types=types)
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,8 +660,7 @@ class InputSchema:
         missing = _missing_mask(s)
         self._check_missing(spec, s, missing)
         raw = s.to_numpy(dtype=object)
-        allowed = ({_value_family(v) for v in spec.categories} if spec.categories
-                   else {"text", "number"})
+        allowed = set(spec.value_types or ["text", "number"])
         present = [_python_value(v) for v, m in zip(raw, missing, strict=True) if not m]
         for i, v in enumerate(raw):
             if missing[i]:
@@ -665,10 +674,11 @@ class InputSchema:
                                       f"but holds {what} such as {v!r:.40} at row {s.index[i]}",
                                       column=name)
         if spec.categories is not None:
-            known = set(spec.categories)
-            unseen = sorted({v for v in present if v not in known}, key=_sort_key)
+            known = {_category_key(v) for v in spec.categories}
+            new = [v for v in present if _category_key(v) not in known]
+            unseen = sorted({_category_key(v): v for v in new}.values(), key=_sort_key)
             if unseen:
-                n_rows = sum(1 for v in present if v not in known)
+                n_rows = len(new)
                 msg = (f"column {name!r} has {len(unseen)} categor{'ies' if len(unseen) > 1 else 'y'}"
                        f" never seen in training: {_listed(unseen)} ({n_rows} row(s)); known: "
                        f"{_listed(spec.categories)}")
@@ -682,9 +692,13 @@ class InputSchema:
                            zip(raw, missing, strict=True)], dtype=object)
         if spec.dtype == "category":
             cats = list(spec.categories or [])
-            extra = sorted({v for v, m in zip(values, missing, strict=True)
-                            if not m and v not in set(cats)}, key=_sort_key)
-            return pd.Series(pd.Categorical(values, categories=cats + extra), index=index)
+            known = {_category_key(v) for v in cats}
+            extra = sorted({_category_key(v): v for v, m in zip(values, missing, strict=True)
+                            if not m and _category_key(v) not in known}.values(), key=_sort_key)
+            try:
+                return pd.Series(pd.Categorical(values, categories=cats + extra), index=index)
+            except (TypeError, ValueError):  # e.g. False and 0 are one pandas category
+                return pd.Series(values, index=index, dtype=object)
         if spec.dtype in ("str", "string") and all(
                 isinstance(v, str) for v, m in zip(values, missing, strict=True) if not m):
             try:
@@ -789,7 +803,7 @@ class InputSchema:
             elif c.kind == "boolean":
                 p = {"type": ["boolean", *nullable]}
             else:
-                fams = {_value_family(v) for v in (c.categories or ["x"])}
+                fams = set(c.value_types or ["text"]) - {"other"}
                 types = sorted({"text": "string", "number": "number", "bool": "boolean"}[f]
                                for f in fams)
                 p = {"type": [*types, *nullable], "x-dtype": c.dtype}
