@@ -546,9 +546,10 @@ def test_real_time_uses_a_duck_typed_schema(data, lr):
     schema = _StubSchema(6)
     rt = RealTimePredictor(lr, schema=schema)
     assert rt.predict_one(X_test[0]) == lr.predict(X_test[:1])[0]
+    assert rt.predict_one(list(X_test[1])) == lr.predict(X_test[1:2])[0]  # 1-D -> one row
     with pytest.raises(ValueError, match="expected 6 columns"):
         rt.predict(np.ones((1, 4)))
-    assert schema.calls == 2 and rt.stats.n_rejected == 1
+    assert schema.calls == 3 and rt.stats.n_rejected == 1
     with pytest.raises(TypeError, match="validate"):
         RealTimePredictor(lr, schema=object())
 
@@ -560,6 +561,9 @@ def test_real_time_with_skew_input_schema(frame_data, lr_frame):
     X_train, X_test = frame_data[0], frame_data[1]
     rt = RealTimePredictor(lr_frame, schema=skew.InputSchema.from_training(X_train))
     np.testing.assert_array_equal(rt.predict(X_test.iloc[:3]), lr_frame.predict(X_test.iloc[:3]))
+    # one row as a Series or as a dict goes through the schema too
+    assert rt.predict_one(X_test.iloc[4]) == lr_frame.predict(X_test.iloc[4:5])[0]
+    assert rt.predict_one(X_test.iloc[4].to_dict()) == lr_frame.predict(X_test.iloc[4:5])[0]
     with pytest.raises((ValueError, TypeError), match="f1"):
         rt.predict(X_test.iloc[:1].drop(columns="f1"))
     assert rt.stats.n_rejected == 1
