@@ -132,8 +132,8 @@ def test_q3_wrong_answers(pipeline, data):
 def test_q3_learner_code_error_is_reported(pipeline, data):
     def broken(X_raw):
         return X_raw["no_such_column"]
-    result = assert_check_failed(q3, pipeline, broken, data[1], 0.1, 0.1, outcome="error")
-    assert "KeyError" in result.message
+    assert_check_failed(q3, pipeline, broken, data[1], 0.1, 0.1, outcome="error",
+                        match="KeyError")
 
 
 def test_q3_placeholder_return_is_not_attempted(pipeline, data):
