@@ -255,7 +255,7 @@ class LatencyReport:
             xs = np.sort(s)
             ax.step(xs, np.arange(1, xs.size + 1) / xs.size, where="post", color="#3182bd")
             ax.set_ylabel("fraction of calls <= latency")
-        ax.set_xscale("log")
+        _readable_log_axis(ax, lo, hi)
         for q, val, color in (("p50", self.p50_ms, "#31a354"), ("p95", self.p95_ms, "#fd8d3c"),
                               ("p99", self.p99_ms, "#de2d26")):
             ax.axvline(val, color=color, linestyle="--", linewidth=1.2,
@@ -286,6 +286,17 @@ class LatencyReport:
         )
         title = html.escape(self.name) if self.name else "LatencyReport"
         return f"<b>{title}</b><table>{rows}</table>"
+
+
+def _readable_log_axis(ax, lo: float, hi: float) -> None:
+    """Log-scale x axis with plain-number tick labels (0.2, 1, 5 instead of 2x10^-1)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_xscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    # Label minor ticks only when the axis spans less than about a decade (else they crowd).
+    ax.xaxis.set_minor_formatter(plain if hi / max(lo, 1e-12) < 20 else NullFormatter())
 
 
 def _fmt_ms(ms: float) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlserving_lab._validation import check_array, check_positive_int
-from mlserving_lab.serving import benchmark_latency
+from mlserving_lab.serving import _readable_log_axis, benchmark_latency
 
 __all__ = [
     "NoModelFitsBudgetError",
@@ -340,7 +340,7 @@ def plot_frontier(table, *, latency: str = "p99_ms", score: str = "accuracy",
             ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(5, 4),
                         fontsize="small")
     if logx and (lat > 0).all():
-        ax.set_xscale("log")
+        _readable_log_axis(ax, float(lat.min()), max(float(lat.max()), budget_ms or 0.0))
     if budget_ms is not None:
         ax.axvline(budget_ms, color="#3182bd", linestyle="--", linewidth=1.5,
                    label=f"budget {budget_ms:g} ms")
