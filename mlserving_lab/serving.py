@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import logging
+import numbers
 import os
 import threading
 import time
@@ -522,6 +523,11 @@ def iter_batch_predict(model, X, *, batch_size: int = 1000, method: str = "predi
     n_jobs = _n_jobs(n_jobs)
     fn = _resolve_method(model, method)
     batches, total = _batches(X, batch_size)
+    # Arguments are checked above, when the function is called; scoring starts on iteration.
+    return _scored(fn, batches, total, n_jobs, progress)
+
+
+def _scored(fn, batches, total, n_jobs: int, progress):
     bar = _progress_bar(progress, total)
     try:
         if n_jobs == 1:
@@ -706,6 +712,10 @@ def dask_predict(model, data, *, method: str = "predict", npartitions: int | Non
         raise TypeError("dask_predict needs a Dask DataFrame (with columns), got "
                         f"{type(data).__name__}; convert a Dask Array with dd.from_dask_array")
 
+    n_expected = getattr(model, "n_features_in_", None)
+    if n_expected is not None and len(data.columns) != n_expected:
+        raise ValueError(f"data has {len(data.columns)} columns, but {type(model).__name__} was "
+                         f"fitted on {n_expected} features")
     use_frame = hasattr(model, "feature_names_in_")
     classes = getattr(model, "classes_", None)
     name = "prediction" if method == "predict" else method
@@ -773,8 +783,8 @@ def simulate_event_stream(X, *, rate_per_s: float | None = None, n_events: int |
     """
     X, n_rows = _check_table(X)
     if rate_per_s is not None:
-        if not isinstance(rate_per_s, (int, float)) or not np.isfinite(rate_per_s) \
-                or rate_per_s <= 0:
+        if isinstance(rate_per_s, (bool, np.bool_)) or not isinstance(rate_per_s, numbers.Real) \
+                or not np.isfinite(rate_per_s) or rate_per_s <= 0:
             raise ValueError(f"rate_per_s must be a positive number, got {rate_per_s!r}")
     n_events = n_rows if n_events is None else check_positive_int(n_events, "n_events")
     if _is_dataframe(X):
@@ -839,7 +849,8 @@ class MicroBatchPredictor:
                  method: str = "predict", feature_names: list[str] | None = None):
         self.model = model
         self.batch_size = check_positive_int(batch_size, "batch_size")
-        if max_wait_ms is not None and (not isinstance(max_wait_ms, (int, float))
+        if max_wait_ms is not None and (isinstance(max_wait_ms, (bool, np.bool_))
+                                        or not isinstance(max_wait_ms, numbers.Real)
                                         or not max_wait_ms >= 0):
             raise ValueError(f"max_wait_ms must be a non-negative number, got {max_wait_ms!r}")
         self.max_wait_ms = max_wait_ms

@@ -310,7 +310,14 @@ def test_dask_predict_in_process(data, lr, frame_data, lr_frame):
     np.testing.assert_array_equal(got.to_numpy(), lr_frame.predict(Xf))
 
 
+def test_iter_batch_predict_checks_arguments_when_called(lr):
+    with pytest.raises(ValueError, match="batch_size"):
+        iter_batch_predict(lr, np.ones((3, 6)), batch_size=0)  # no iteration needed
+
+
 def test_dask_predict_rejects_bad_input(lr):
+    with pytest.raises(ValueError, match="7 columns.*fitted on 6"):
+        dask_predict(lr, np.ones((4, 7)))
     with pytest.raises(ValueError, match="empty"):
         dask_predict(lr, np.empty((0, 6)))
     with pytest.raises(TypeError, match="nope"):
