@@ -6,6 +6,7 @@ recompute the learner's numbers from the same data instead of comparing with fix
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
@@ -13,7 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from mlserving_lab.drift import DriftDetector, ks_test, psi
+from mlserving_lab.drift import DriftDetector, adjust_pvalues, ks_test, psi
 from mlserving_lab.exercises.core import Exercise, Incorrect, Question
 from mlserving_lab.monitoring import retraining_decision
 
@@ -45,7 +46,7 @@ def make_tiny_shift(n, shift=0.02, random_state=0):
     return rng.normal(size=int(n)), rng.normal(size=int(n)) + shift
 
 
-def make_big_window(n=300_000, random_state=0):
+def make_big_window(n=200_000, random_state=0):
     """Large reference and current windows: five trivial shifts and one real one.
 
     Features ``f0``-``f4`` move by 0.01-0.03 standard deviations (harmless); ``f5`` moves by
@@ -63,7 +64,7 @@ def make_big_window(n=300_000, random_state=0):
     return ref, cur
 
 
-def make_null_windows(n_windows=20, n_rows=500, n_features=50, random_state=0):
+def make_null_windows(n_windows=10, n_rows=500, n_features=50, random_state=0):
     """A reference and ``n_windows`` current windows from the SAME distribution (no drift).
 
     Returns
@@ -163,6 +164,15 @@ q1 = Question(
 # q2: KS p-values at huge n
 # --------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=16)
+def _tiny_shift_numbers(n: int) -> tuple[float, float, float]:
+    ref, cur = make_tiny_shift(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stat, p = ks_test(ref, cur)
+    return float(stat), float(p), float(psi(ref, cur))
+
+
 def _check_q2(huge_n):
     t = _table(huge_n, "huge_n", ("n", "statistic", "p_value", "psi"))
     ns = [int(_num(v, "`n`")) for v in t["n"]]
@@ -170,11 +180,7 @@ def _check_q2(huge_n):
         raise Incorrect(f"`huge_n` covers n = {ns}; use at least three sizes from 1,000 up to "
                         "1,000,000")
     for i, n in enumerate(ns):
-        ref, cur = make_tiny_shift(n)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            stat, p = ks_test(ref, cur)
-        value = psi(ref, cur)
+        stat, p, value = _tiny_shift_numbers(n)
         for col, want in (("statistic", stat), ("p_value", p), ("psi", value)):
             got = _num(t[col].iloc[i], f"`{col}`")
             if not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-12):
@@ -216,14 +222,19 @@ def _flag_list(x, what):
     return sorted(str(v) for v in x)
 
 
+@functools.lru_cache(maxsize=1)
+def _big_window_flags() -> tuple[list, list]:
+    ref, cur = make_big_window()
+    report = DriftDetector().fit(ref).score(cur)
+    plain = sorted(report.loc[report.drifted, "feature"])
+    floor = sorted(report.loc[report.drifted & (report.psi >= 0.1), "feature"])
+    return plain, floor
+
+
 def _check_q3(plain_flagged, floor_flagged):
     plain = _flag_list(plain_flagged, "plain_flagged")
     floor = _flag_list(floor_flagged, "floor_flagged")
-    ref, cur = make_big_window()
-    want_plain = DriftDetector().fit(ref).score(cur)
-    want_plain = sorted(want_plain.loc[want_plain.drifted, "feature"])
-    want_floor = DriftDetector(min_psi=0.1).fit(ref).score(cur)
-    want_floor = sorted(want_floor.loc[want_floor.drifted, "feature"])
+    want_plain, want_floor = _big_window_flags()
     if plain != want_plain:
         raise Incorrect(f"`plain_flagged` is {plain}, but the default detector (Bonferroni, "
                         f"alpha=0.05) flags {want_plain} on `make_big_window()`")
@@ -231,7 +242,7 @@ def _check_q3(plain_flagged, floor_flagged):
         raise Incorrect(f"`floor_flagged` is {floor}, but `DriftDetector(min_psi=0.1)` flags "
                         f"{want_floor}: with the floor a feature needs a small p-value AND "
                         "PSI >= 0.1")
-    return (f"Correct: with 300,000 rows the test flags {len(want_plain)} features; the PSI "
+    return (f"Correct: with 200,000 rows the test flags {len(want_plain)} features; the PSI "
             f"floor keeps only the one that really moved ({want_floor}).")
 
 
@@ -256,10 +267,16 @@ q3 = Question(
 # q4: false alarms and corrections
 # --------------------------------------------------------------------------------------------
 
-def _null_false_alarms(correction):
+@functools.lru_cache(maxsize=1)
+def _null_pvalues() -> tuple:
     ref, windows = make_null_windows()
-    det = DriftDetector(correction=correction).fit(ref)
-    return float(np.mean([det.score(w).drifted.sum() for w in windows]))
+    det = DriftDetector(correction="none").fit(ref)
+    return tuple(det.score(w).p_value.to_numpy() for w in windows)
+
+
+def _null_false_alarms(correction):
+    return float(np.mean([(adjust_pvalues(p, correction) < 0.05).sum()
+                          for p in _null_pvalues()]))
 
 
 def _check_q4(false_alarms):
@@ -267,6 +284,9 @@ def _check_q4(false_alarms):
         raise Incorrect("`false_alarms` should be a dict with at least the keys 'none' and "
                         f"'bonferroni', got {false_alarms!r:.100}")
     for corr, value in false_alarms.items():
+        if corr not in ("none", "bonferroni", "holm", "bh"):
+            raise Incorrect(f"`false_alarms` has the key {corr!r}; use the corrections 'none', "
+                            "'bonferroni', 'holm' or 'bh'")
         got = _num(value, f"`false_alarms[{corr!r}]`")
         want = _null_false_alarms(corr)
         if not math.isclose(got, want, abs_tol=1e-9):
@@ -281,19 +301,20 @@ def _check_q4(false_alarms):
 q4 = Question(
     "q4",
     prompt=(
-        "`ref, windows = make_null_windows()` gives 20 windows with NO drift (50 features). "
+        "`ref, windows = make_null_windows()` gives 10 windows with NO drift (50 features). "
         "For `correction` in 'none', 'bonferroni' (and, if you like, 'holm', 'bh') store the "
         "average number of flagged features per window in `false_alarms[correction]`."),
     answers=("false_alarms",),
     checker=_check_q4,
-    hint=("Fit `DriftDetector(correction=c)` on `ref` once, then "
-          "`np.mean([det.score(w).drifted.sum() for w in windows])`."),
+    hint=("The raw p-values do not depend on the correction: score every window once with "
+          "`DriftDetector(correction='none')`, then count `adjust_pvalues(p, c) < 0.05` for "
+          "each correction `c` and average over windows."),
     solution=(
         "ref, windows = make_null_windows()\n"
-        "false_alarms = {}\n"
-        "for c in ('none', 'bonferroni', 'holm', 'bh'):\n"
-        "    det = DriftDetector(correction=c).fit(ref)\n"
-        "    false_alarms[c] = float(np.mean([det.score(w).drifted.sum() for w in windows]))"),
+        "det = DriftDetector(correction='none').fit(ref)\n"
+        "p_values = [det.score(w).p_value.to_numpy() for w in windows]\n"
+        "false_alarms = {c: float(np.mean([(adjust_pvalues(p, c) < 0.05).sum() for p in p_values]))\n"
+        "                for c in ('none', 'bonferroni', 'holm', 'bh')}"),
 )
 
 
