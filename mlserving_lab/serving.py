@@ -587,8 +587,10 @@ def batch_predict(model, X, *, batch_size: int = 1000, method: str = "predict",
     method : str, default "predict"
         "predict", "predict_proba", "decision_function", "transform", ...
     n_jobs : int, default 1
-        Batches scored in parallel threads (-1 = all cores). Tree ensembles and numpy-heavy
-        models release the GIL, so threads scale without copying the model.
+        Batches scored in parallel threads (-1 = all cores). Threads share the model without
+        copying it, but they only run at the same time where the model's work releases the
+        GIL (compiled numpy/BLAS kernels, tree traversal); Python-level overhead per call
+        does not. Measure before relying on it (``benchmarks/bench_serving.py``).
     progress : bool or None, default None
         tqdm bar: always (True), never (False), or only for runs longer than 2 s (None).
 
