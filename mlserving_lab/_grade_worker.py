@@ -167,15 +167,24 @@ async def _execute(job: dict) -> dict:
                     report["reason"] = (f"stopped after {budget:g} s (ran {report['cells_run']} "
                                         f"of {report['cells_total']} code cells); graded on "
                                         "what had run")
+                    # Is the kernel listening again? A loop that swallows KeyboardInterrupt
+                    # keeps it busy; then there is nothing to collect and no point waiting.
+                    probe = nbformat.v4.new_code_cell("print('ready')")
+                    nb.cells.append(probe)  # nbclient looks cells up by index
+                    client.timeout = 3
+                    await client.async_execute_cell(probe, len(nb.cells) - 1,
+                                                    store_history=False)
+                    responsive = any("ready" in o.get("text", "") for o in probe.outputs)
+                else:
+                    responsive = True
                 extract = nbformat.v4.new_code_cell(
                     _EXTRACT_CELL % (list(job["names"]), job["answers_dir"]))
                 client.timeout = int(job.get("extract_timeout", 60))
-                if report["status"] == "timeout":
-                    # A kernel that ignores the interrupt will not answer: do not wait long.
-                    client.timeout = min(client.timeout, 15)
-                nb.cells.append(extract)  # nbclient looks cells up by index
+                nb.cells.append(extract)
                 t1 = time.monotonic()
-                await client.async_execute_cell(extract, len(nb.cells) - 1, store_history=False)
+                if responsive:
+                    await client.async_execute_cell(extract, len(nb.cells) - 1,
+                                                    store_history=False)
                 timings["extract"] = time.monotonic() - t1
                 t1 = time.monotonic()
                 errors = [o for o in extract.get("outputs", []) if o.get("output_type") == "error"]

@@ -58,6 +58,7 @@ _DEFAULT_MAX_MEMORY_MB = 4096
 _BASE_COLUMNS = ["student", "exercise", "score", "max_score", "status", "reason"]
 _EXTRACT_TIMEOUT = 60
 _STARTUP_TIMEOUT = 60
+_HARD_LIMIT_SLACK = 30  # the runner enforces the budget itself; this only catches a wedged runner
 
 
 @dataclass
@@ -258,7 +259,7 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
                "names": names, "answers_dir": str(answers), "report": str(report_file),
                "kernel_pid_file": str(pid_file), "max_memory_mb": max_memory_mb,
                "extract_timeout": _EXTRACT_TIMEOUT, "startup_timeout": _STARTUP_TIMEOUT}
-        hard_limit = timeout + _EXTRACT_TIMEOUT + _STARTUP_TIMEOUT + 30
+        hard_limit = timeout + _EXTRACT_TIMEOUT + _STARTUP_TIMEOUT + _HARD_LIMIT_SLACK
         code, log = _run_worker("execute", job, tmp, cwd=tmp, limit=hard_limit,
                                 kernel_pid_file=pid_file)
         if report_file.exists():

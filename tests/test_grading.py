@@ -9,9 +9,11 @@ import math
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import grading_fixtures as fx
+import nbformat
 import pandas as pd
 import pytest
 
@@ -100,8 +102,8 @@ def test_repeatable_and_independent_of_jobs(batch, tmp_path):
     assert rows.loc["correct", "score"] == rows.loc["correct_again", "score"] == 4
     subs = tmp_path / "subs"
     fx.build_start_here_set(subs)
-    again = grade_submissions([subs / "correct.ipynb", subs / "wrong_known.ipynb",
-                               subs / "partly_right.ipynb", subs / "empty.ipynb"],
+    again = grade_submissions([subs / "wrong_known.ipynb", subs / "partly_right.ipynb",
+                               subs / "empty.ipynb"],
                               timeout=60, jobs=1, progress=False).set_index("student")
     cols = ["exercise", "score", "status", "q1", "q2", "q3"]
     pd.testing.assert_frame_equal(again[cols], rows.loc[again.index, cols])
@@ -210,3 +212,59 @@ def test_correct_and_blank_of_every_exercise(tmp_path):
         except AssertionError as exc:
             failures.append(str(exc))
     assert not failures, "\n".join(failures)
+
+
+def test_an_unexpected_grader_error_becomes_an_error_row(tmp_path, monkeypatch):
+    import mlserving_lab.grading as grading
+
+    real = grading._read_notebook
+
+    def flaky(path):
+        if path.stem == "boom":
+            raise RuntimeError("disk on fire")
+        return real(path)
+
+    monkeypatch.setattr(grading, "_read_notebook", flaky)
+    (tmp_path / "boom.ipynb").write_text("{}")
+    (tmp_path / "fine.ipynb").write_text("")
+    df = grade_submissions(tmp_path, jobs=2, progress=False).set_index("student")
+    assert df.loc["boom", "status"] == "error"
+    assert df.loc["boom", "reason"] == "grader error: RuntimeError: disk on fire"
+    assert df.loc["fine", "status"] == "invalid notebook"
+
+
+def test_a_wedged_runner_is_killed_and_reported(tmp_path, monkeypatch):
+    import mlserving_lab.grading as grading
+
+    nbformat.write(fx.correct_notebook(fx.START_HERE), tmp_path / "stuck.ipynb")
+    monkeypatch.setattr(grading, "_EXTRACT_TIMEOUT", 0)
+    monkeypatch.setattr(grading, "_STARTUP_TIMEOUT", 0)
+    monkeypatch.setattr(grading, "_HARD_LIMIT_SLACK", 0)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(grading, "_worker_cmd",
+                        lambda kind, job: sleeper if kind == "execute"
+                        else [sys.executable, "-P", "-m", "mlserving_lab._grade_worker", kind,
+                              str(job)])
+    started = time.perf_counter()
+    df = grade_submissions([tmp_path / "stuck.ipynb"], timeout=1, progress=False)
+    assert time.perf_counter() - started < 30
+    row = df.iloc[0]
+    assert row["status"] == "timeout"
+    assert "did not finish in 1 s and was stopped" in row["reason"]
+    assert row["score"] == 0 and row["q1"] == 0
+
+
+def test_mixed_exercises_get_the_union_of_question_columns():
+    from mlserving_lab.grading import _gradebook, _Submission
+
+    a = _Submission(Path("a.ipynb"), "a", "ex_a", questions=["q1", "q2"], max_score=3,
+                    results={"q1": {"points": 1.0}, "q2": {"points": 2.0}})
+    b = _Submission(Path("b.ipynb"), "b", "ex_b", questions=["q1", "q2", "q3", "q4"],
+                    max_score=4, results={"q4": {"points": 1.0}})
+    c = _Submission(Path("c.ipynb"), "c", status="invalid notebook", reason="the file is empty")
+    df = _gradebook([a, b, c])
+    assert list(df.columns) == ["student", "exercise", "score", "max_score", "status", "reason",
+                                "q1", "q2", "q3", "q4", "seconds"]
+    assert df["score"].tolist() == [3.0, 1.0, 0.0]
+    assert math.isnan(df.loc[0, "q3"]) and df.loc[1, "q3"] == 0.0
+    assert df.loc[2, ["q1", "q2", "q3", "q4", "max_score"]].isna().all()
