@@ -49,22 +49,23 @@ def _check_speedup(one_row, batch, per_row_speedup):
         raise Incorrect("`per_row_speedup` should be a number")
     per_row_batch_ms = batch.p50_ms / batch.batch_size
     want = one_row.p50_ms / per_row_batch_ms
+    if math.isclose(float(per_row_speedup), want, rel_tol=0.02):
+        if want <= 1:
+            raise Incorrect(f"your measurement says one row costs no more than a batched row "
+                            f"(ratio {want:.2f}); re-run the benchmark cells, something else "
+                            "was probably using the CPU")
+        return (f"Correct: on this machine a row costs {want:.0f}x more when it comes alone. "
+                "Most of a one-row call is fixed overhead (input checks, dispatch), not "
+                "arithmetic.")
     if math.isclose(float(per_row_speedup), 1 / want, rel_tol=0.02):
         raise Incorrect(f"your ratio ({per_row_speedup:.3g}) is upside down: divide the "
                         "one-row latency by the batch's per-row latency")
     if math.isclose(float(per_row_speedup), one_row.p50_ms / batch.p50_ms, rel_tol=0.02):
         raise Incorrect(f"your ratio ({per_row_speedup:.3g}) compares a whole batch with one "
                         f"row; divide the batch p50 by its {batch.batch_size} rows first")
-    if not math.isclose(float(per_row_speedup), want, rel_tol=0.02):
-        raise Incorrect(f"from your own reports the ratio is {one_row.p50_ms:.3f} ms / "
-                        f"({batch.p50_ms:.3f} ms / {batch.batch_size}) = {want:.1f}, but "
-                        f"`per_row_speedup` is {per_row_speedup:.3g}")
-    if want <= 1:
-        raise Incorrect(f"your measurement says one row costs no more than a batched row "
-                        f"(ratio {want:.2f}); re-run the benchmark cells, something else was "
-                        "probably using the CPU")
-    return (f"Correct: on this machine a row costs {want:.0f}x more when it comes alone. "
-            "Most of a one-row call is fixed overhead (input checks, dispatch), not arithmetic.")
+    raise Incorrect(f"from your own reports the ratio is {one_row.p50_ms:.3f} ms / "
+                    f"({batch.p50_ms:.3f} ms / {batch.batch_size}) = {want:.1f}, but "
+                    f"`per_row_speedup` is {per_row_speedup:.3g}")
 
 
 def _check_mismatches(version_mismatches):
