@@ -978,7 +978,7 @@ class ServingPath:
         return self.model.classes_
 
 
-@dataclass
+@dataclass(repr=False)
 class SkewReport:
     """What :func:`check_skew` found.
 
@@ -1030,12 +1030,21 @@ class SkewReport:
 
     def __str__(self) -> str:
         proba = ("n/a" if self.max_proba_diff is None else f"{self.max_proba_diff:.4g}")
-        feats = _listed(self.differing_features) if self.differing_features else "none"
+        if self.feature_diffs is None:
+            feats = "not compared"
+        else:
+            feats = _listed(self.differing_features) if self.differing_features else "none"
         status = "SKEW DETECTED" if self.skewed else "no skew"
         text = (f"{status}: {self.n_mismatched}/{self.n_rows} predictions differ "
                 f"({self.mismatch_rate:.1%}), max probability difference {proba}, "
                 f"features that differ after preprocessing: {feats}")
         return text + "".join(f"\nnote: {n}" for n in self.notes)
+
+    def __repr__(self) -> str:
+        proba = "None" if self.max_proba_diff is None else f"{self.max_proba_diff:.4g}"
+        return (f"SkewReport(skewed={self.skewed}, n_rows={self.n_rows}, "
+                f"mismatch_rate={self.mismatch_rate:.4g}, max_proba_diff={proba}, "
+                f"differing_features={self.differing_features!r})")
 
     def _repr_html_(self) -> str:
         import html as _html

@@ -85,7 +85,7 @@ q1 = Question(
 )
 
 
-# ---------------------------------------------------------------------------------- q2
+# ---------------------------------------------------------------------------------- q3
 def _check_serve(serve, pipeline):
     from sklearn.utils.validation import check_is_fitted
 
@@ -134,8 +134,8 @@ def _check_serve(serve, pipeline):
     return "Correct: the same probabilities as training, and bad input is refused by name."
 
 
-q2 = Question(
-    "q2",
+q3 = Question(
+    "q3",
     prompt="Write `serve(X_raw)` that validates the raw rows with `schema` and returns the "
            "fitted `pipeline`'s probabilities. The check compares it with the pipeline on "
            "fresh rows and sends it a batch with text in `age`.",
@@ -147,7 +147,7 @@ q2 = Question(
 )
 
 
-# ---------------------------------------------------------------------------------- q3
+# ---------------------------------------------------------------------------------- q2
 def _check_schema(schema):
     from mlserving_lab.skew import (
         CATEGORICAL_COLUMNS,
@@ -190,8 +190,8 @@ def _check_schema(schema):
     return "Correct: it accepts what training saw and refuses what it did not."
 
 
-q3 = Question(
-    "q3",
+q2 = Question(
+    "q2",
     prompt="Learn `schema` from the raw training data.",
     answers=("schema",),
     checker=_check_schema,
