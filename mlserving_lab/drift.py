@@ -338,9 +338,13 @@ def ks_test(reference, current):
     Examples
     --------
     >>> import numpy as np
-    >>> stat, p = ks_test([1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0])  # doctest: +SKIP
-    >>> round(stat, 2)  # doctest: +SKIP
-    0.5
+    >>> rng = np.random.default_rng(0)
+    >>> stat, p = ks_test(rng.normal(size=200), rng.normal(size=150) + 1.0)
+    >>> p < 1e-6
+    True
+    >>> stats, p_values = ks_test(rng.normal(size=(200, 3)), rng.normal(size=(150, 3)))
+    >>> stats.shape
+    (3,)
     """
     ref, cur, one_d, _ = _pair(reference, current)
     _warn_low_power(ref.shape[0], cur.shape[0])
