@@ -995,7 +995,8 @@ class DriftDetector:
         missing = frame[names].isna().sum()
         missing = missing[missing > 0]
         if len(missing):
-            detail = ", ".join(f"{k!r} ({v} rows)" for k, v in missing.items())
+            detail = ", ".join(f"{k!r} ({v} row{'s' if v != 1 else ''})"
+                               for k, v in missing.items())
             raise ValueError(f"{what} has missing values (NaN/None) in column(s) {detail}. "
                              "Drift scores need complete data: drop those rows (and count "
                              "them) or impute them before scoring.")
