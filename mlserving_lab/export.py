@@ -238,6 +238,8 @@ class OnnxPredictor:
                                             else "logits" if classes is not None
                                             else "regression")
         self.output = output
+        self._proba_name = (self.output_names[1] if output == "sklearn"
+                            and len(self.output_names) > 1 else None)
         if classes is None and meta.get("classes") is not None:
             classes = meta["classes"]
         self.classes_ = None if classes is None else np.asarray(classes)
@@ -296,15 +298,18 @@ class OnnxPredictor:
         TypeError
             Non-numeric input.
         """
+        if self.output == "sklearn" and self.classes_ is not None and self._proba_name:
+            # Labels from the probabilities, with scikit-learn's rule for ties: a forest of 20
+            # trees voting 10/10 gives exactly 0.5/0.5 in float64 and scikit-learn takes the
+            # first class; onnxruntime sums float32 votes, lands on 0.49999997/0.50000003 and
+            # would take the other. Differences below 1e-6 count as ties.
+            arr = _as_float32(X, self.n_features_in_, self.feature_names_in_)
+            p = self.session.run([self._proba_name], {self.input_name: arr})[0]
+            if p.shape[1] == 2:
+                return self.classes_[(p[:, 1] > p[:, 0] + 1e-6).astype(np.intp)]
+            return self.classes_[np.argmax(np.round(p, 6), axis=1)]
         out = self._run(X)
         if self.output == "sklearn":
-            if self.classes_ is not None and len(out) > 1:
-                # Ties: a forest of 20 trees voting 10/10 gives exactly 0.5/0.5 in float64 and
-                # scikit-learn takes the first class; onnxruntime sums float32 votes, lands on
-                # 0.49999997/0.50000003 and takes the other. Rounding to 6 decimals before the
-                # arg-max restores scikit-learn's rule for exact ties.
-                idx = np.argmax(np.round(np.asarray(out[1]), 6), axis=1)
-                return self.classes_[idx]
             return np.asarray(out[0]).ravel()
         if self.output == "logits":
             idx = np.asarray(out[0]).reshape(len(out[0]), -1)
