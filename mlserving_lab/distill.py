@@ -233,7 +233,17 @@ class LogitRegressorClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X):
-        """The predicted logits."""
+        """The predicted logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_rows,) for two classes, (n_rows, n_classes) otherwise.
+        """
         check_fitted(self, name="LogitRegressorClassifier")
         Xa = check_array(X, name="X")
         if Xa.shape[1] != self.n_features_in_:
@@ -242,7 +252,16 @@ class LogitRegressorClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self.regressor_.predict(Xa), dtype=np.float64)
 
     def predict_proba(self, X):
-        """Sigmoid (binary) or softmax of the predicted logits."""
+        """Sigmoid (binary) or softmax of the predicted logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows, n_classes)
+        """
         z = self.decision_function(X)
         if len(self.classes_) == 2:
             p1 = 1.0 / (1.0 + np.exp(-z.ravel()))
@@ -252,7 +271,16 @@ class LogitRegressorClassifier(ClassifierMixin, BaseEstimator):
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X):
-        """Most probable class."""
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows,)
+        """
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 

@@ -581,11 +581,29 @@ class TorchPredictor:
         return out.detach().numpy()
 
     def predict_proba(self, X) -> np.ndarray:
-        """Softmax of the logits, float64, shape (n_rows, n_classes)."""
+        """Softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (n_rows, n_classes)
+        """
         return _softmax(self._logits(X))
 
     def predict(self, X) -> np.ndarray:
-        """Arg-max class label per row."""
+        """Arg-max class label per row.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows,)
+        """
         z = self._logits(X)
         idx = (z[:, 0] > 0).astype(int) if z.ndim == 1 or z.shape[1] == 1 else z.argmax(axis=1)
         return idx if self.classes_ is None else self.classes_[idx]

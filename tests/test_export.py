@@ -285,3 +285,14 @@ def test_compare_models_table(fitted, data, net, net_onnx):
         compare_models({"rf": fitted["rf"]}, X_test, reference="nope")
     with pytest.raises(ValueError, match="y has 3 labels"):
         compare_models({"rf": fitted["rf"]}, X_test, y_test[:3])
+
+
+def test_predictor_names_a_text_column(data):
+    X_train, X_test, y_train, _ = make_classification_split(n_samples=300, n_features=4,
+                                                            n_informative=2, as_frame=True)
+    onx = to_onnx(LogisticRegression().fit(X_train, y_train), X_train)
+    bad = X_test.assign(f2=X_test["f2"].astype(str))  # pandas 3: the `str` dtype
+    with pytest.raises(TypeError, match="column 'f2'"):
+        onx.predict(bad)
+    as_object = X_test.assign(f1=X_test["f1"].astype(object))  # numbers in an object column
+    np.testing.assert_array_equal(onx.predict(as_object.astype(float)), onx.predict(X_test))
