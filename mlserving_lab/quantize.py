@@ -184,7 +184,7 @@ def quantize_array(x, *, bits: int = 8, scheme: str = "symmetric",
     >>> q = quantize_array(np.array([-1.0, 0.0, 0.5, 1.0]))
     >>> q.values.tolist(), float(q.scale)
     ([-127, 0, 64, 127], 0.007874015748031496)
-    >>> q.max_abs_error <= q.scale / 2
+    >>> bool(q.max_abs_error <= q.scale / 2)
     True
     """
     if isinstance(bits, (bool, np.bool_)) or not isinstance(bits, (int, np.integer)):
