@@ -204,3 +204,15 @@ def test_exercise_metadata():
     assert [q.points for q in EXERCISE] == [2, 2, 2, 2]
     ref, cur = np.zeros((3, 1)), np.ones((3, 1))
     assert psi(ref, cur) > 0
+
+
+def test_solution_texts_pass_their_own_checks():
+    namespace = {"pd": pd, "np": np, "ks_test": __import__("mlserving_lab.drift").drift.ks_test,
+                 "psi": psi}
+    exec(q1._solution, namespace)
+    exec(q2._solution, namespace)
+    assert_check_passed(q1, namespace["ks_drift"])
+    assert_check_passed(q2, namespace["psi_drift"])
+    namespace["scenarios"] = make_drift_scenarios(random_state=5)
+    exec(q3._solution, namespace)
+    assert_check_passed(q3, namespace["scenarios"], namespace["flagged"])
