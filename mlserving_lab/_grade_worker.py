@@ -29,31 +29,76 @@ from pathlib import Path
 _PROCESS_START = time.monotonic()
 INSTRUCTOR_TAG = "instructor"
 
-# Runs inside the learner's kernel after their cells. Everything it needs is imported inside
-# the function, so a learner who rebinds `os` or `open` at top level does not break it.
-_EXTRACT_CELL = '''
-def __mlserving_lab_extract(names, folder):
-    import builtins, json, os
+# Runs inside the learner's kernel after their cells (the helper is imported fresh there).
+_EXTRACT_CELL = """
+from mlserving_lab._grade_worker import _dump_answers as __mlserving_lab_dump
+__mlserving_lab_dump(%r, %r)
+"""
+
+
+def _rebuild_ort_session(source, threads, providers):
+    """Unpickle an ``onnxruntime.InferenceSession`` (see :func:`_dump_answers`)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads
+    return ort.InferenceSession(source, options, providers=providers)
+
+
+def _answer_pickler(buffer):
+    """A cloudpickle pickler that also handles onnxruntime sessions.
+
+    An ``InferenceSession`` cannot be pickled, but it keeps the model bytes (or path) it was
+    built from, so it is rebuilt from those in the grading process. Objects that merely hold a
+    session (a learner's wrapper) then pickle too.
+    """
+    import pickle
+
     import cloudpickle
+
+    class _Pickler(cloudpickle.CloudPickler):
+        def reducer_override(self, obj):
+            ort = sys.modules.get("onnxruntime")
+            if ort is not None and isinstance(obj, ort.InferenceSession):
+                source = getattr(obj, "_model_bytes", None) or getattr(obj, "_model_path", None)
+                if source is not None:
+                    opts = obj.get_session_options()
+                    threads = (opts.intra_op_num_threads, opts.inter_op_num_threads)
+                    return _rebuild_ort_session, (source, threads, obj.get_providers())
+            return super().reducer_override(obj)
+
+    return _Pickler(buffer, protocol=pickle.DEFAULT_PROTOCOL)
+
+
+def _dump_answers(names, folder) -> dict:
+    """Write each of ``names`` from the IPython user namespace to ``folder/<name>.pkl``.
+
+    Runs inside the learner's kernel. A missing or unpicklable variable gets no file; what
+    happened to each name goes to ``folder/_extract.json``.
+    """
+    import builtins
+    import io
+
     from IPython import get_ipython
+
     namespace = get_ipython().user_ns
     report = {}
     for name in names:
         if name not in namespace:
             report[name] = "missing"
             continue
+        buffer = io.BytesIO()
         try:
-            data = cloudpickle.dumps(namespace[name])
-        except BaseException as exc:
-            report[name] = ("could not be saved: " + type(exc).__name__ + ": " + str(exc))[:300]
+            _answer_pickler(buffer).dump(namespace[name])
+        except BaseException as exc:  # noqa: BLE001 - any learner object may fail to pickle
+            report[name] = _short(f"could not be saved: {type(exc).__name__}: {exc}", 300)
             continue
         with builtins.open(os.path.join(folder, name + ".pkl"), "wb") as fh:
-            fh.write(data)
+            fh.write(buffer.getvalue())
         report[name] = "saved"
     with builtins.open(os.path.join(folder, "_extract.json"), "w") as fh:
         json.dump(report, fh)
-__mlserving_lab_extract(%r, %r)
-'''
+    return report
 
 
 def _limit_memory(max_memory_mb) -> None:
@@ -186,7 +231,6 @@ async def _execute(job: dict) -> dict:
                     await client.async_execute_cell(extract, len(nb.cells) - 1,
                                                     store_history=False)
                 timings["extract"] = time.monotonic() - t1
-                t1 = time.monotonic()
                 errors = [o for o in extract.get("outputs", []) if o.get("output_type") == "error"]
                 if not (Path(job["answers_dir"]) / "_extract.json").exists():
                     if errors:
@@ -203,16 +247,18 @@ async def _execute(job: dict) -> dict:
                 if started is not None and report["exec_seconds"] is None:
                     report["exec_seconds"] = time.monotonic() - started
                 report["status"] = "kernel died"
-                report["reason"] = (f"the kernel died while running code cell "
-                                    f"{report['cells_run'] + 1} of {report['cells_total']} "
-                                    "(os._exit, a crash in compiled code, or memory)")
+                if report["cells_run"] < report["cells_total"]:
+                    where = (f"while running code cell {report['cells_run'] + 1} of "
+                             f"{report['cells_total']}")
+                else:
+                    where = "after your cells, while collecting your variables"
+                report["reason"] = (f"the kernel died {where} (os._exit, a crash in compiled "
+                                    "code, or memory)")
     except DeadKernelError:
         report["status"] = "kernel died"
         report["reason"] = report["reason"] or "the kernel died while starting or shutting down"
     finally:
         _kill_group(pid)
-    if "extract" in timings:
-        timings["shutdown"] = time.monotonic() - t1
     extract_file = Path(job["answers_dir"]) / "_extract.json"
     if extract_file.exists():
         try:

@@ -280,6 +280,16 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
         if unsaved:
             reasons.append("; ".join(f"`{k}` {v}" for k, v in unsaved.items()))
 
+        if sub.status != "ok" and not any(answers.glob("*.pkl")):
+            # Nothing was collected (the kernel died, or ignored the interrupt): say so.
+            for q in ex.questions:
+                sub.results[q.name] = {
+                    "question": q.name, "outcome": "not_attempted", "points": 0.0,
+                    "max_points": q.points,
+                    "message": f"Not graded: none of your variables could be collected "
+                               f"({sub.status}; see the status reason)."}
+            sub.reason = "; ".join(r for r in reasons if r)
+            return sub
         results_file = tmp / "results.jsonl"
         gjob = {"exercise": name, "names": names, "answers_dir": str(answers),
                 "results": str(results_file), "question_timeout": float(check_timeout),
@@ -453,6 +463,9 @@ def _histogram(df, path: Path) -> None:
         values = (100 * graded["score"] / graded["max_score"]).to_numpy()
         ax.hist(values, bins=range(0, 111, 10), rwidth=0.9)
         ax.set_xlabel("score (% of the exercise's maximum)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("submissions")
     ax.set_title(f"Score distribution ({len(graded)} graded submissions)")
     fig.tight_layout()
@@ -648,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
                                progress=not args.quiet)
     except (ValueError, FileNotFoundError) as exc:
         print(f"mlserving-lab grade: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the gradebook's folder is not writable
+        print(f"mlserving-lab grade: could not write the results: {exc}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {s}" for s, n in df["status"].value_counts().items())
     print(f"graded {len(df)} submission{'s' if len(df) != 1 else ''} ({counts}); "

@@ -29,6 +29,8 @@ START_HERE = "00_start_here"
 
 # Short limits for the fixture batch (the defaults are minutes).
 TIMEOUT = 10.0          # notebook budget: the infinite-loop fixtures hit it
+#: The slowest fixtures (they wait for a timeout); grade them first to pack the batch.
+SLOW = ("loop_ignores_interrupt", "infinite_loop", "checker_loops")
 CHECK_TIMEOUT = 5.0     # per question in the grading process
 MAX_MEMORY_MB = 3072    # the memory fixture runs into this cap
 
@@ -283,10 +285,12 @@ def build_start_here_set(folder) -> dict[str, Expected]:
                  reason=r"did not respond to the interrupt"))
 
     add("crash_exit", _insert_after(good(), Q1, "import os\nos._exit(1)"),
-        Expected(0, "kernel died", _all("not_attempted"), reason=r"kernel died"))
+        Expected(0, "kernel died", _all("not_attempted"), reason=r"kernel died",
+                 messages={"q1": r"none of your variables could be collected"}))
 
     add("segfault", _insert_after(good(), Q2, "import ctypes\nctypes.string_at(0)"),
-        Expected(0, "kernel died", _all("not_attempted"), reason=r"kernel died"))
+        Expected(0, "kernel died", _all("not_attempted"), reason=r"kernel died",
+                 messages={"q1": r"none of your variables could be collected"}))
 
     add("memory_blowup", _insert_after(good(), Q1, MEMORY_HOG),
         Expected(4, "ok", _all("correct"), reason=r"MemoryError"))
@@ -304,10 +308,16 @@ def build_start_here_set(folder) -> dict[str, Expected]:
     _set_answer(nb, Q3, NOISY_Q3)
     add("noisy", nb, Expected(4, "ok", _all("correct")))
 
+    # Hangs only outside a kernel, i.e. in the grading process (like a function that loops
+    # on the hidden checks' data), so the notebook itself finishes quickly.
     add("checker_loops", _set_answer(good(), Q3, (
-        "def within_budget(latencies_ms, budget_ms):\n    while True:\n        pass")),
+        "import sys\n\n"
+        "def within_budget(latencies_ms, budget_ms):\n"
+        "    while 'ipykernel' not in sys.modules:\n        pass\n"
+        "    return float(np.mean(np.asarray(latencies_ms) <= budget_ms)) "
+        "if len(latencies_ms) else 0.0")),
         Expected(2, "timeout", {"q1": "correct", "q2": "correct", "q3": "error"},
-                 reason=r"checking q3 took longer than 5 s",
+                 reason=r"^checking q3 took longer than 5 s$",
                  messages={"q3": r"longer than 5 s"}))
 
     add("leftover_instructor_cell", _append(
