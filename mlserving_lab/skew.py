@@ -495,11 +495,18 @@ class InputSchema:
         frame, _ = _as_frame(X, self, name="X")
         if frame.shape[0] == 0:
             raise InputShapeError(f"X has no rows (shape {frame.shape}); send at least one row")
-        frame = self._align_columns(frame)
-        out = {}
-        for spec in self.columns:
-            out[spec.name] = self._check_column(spec, frame[spec.name], strict)
-        result = pd.DataFrame(out, index=frame.index)
+        positions = self._align_columns(frame)
+        out, unchanged = {}, True
+        for spec, pos in zip(self.columns, positions, strict=True):
+            column = frame.iloc[:, pos]
+            checked = self._check_column(spec, column, strict)
+            unchanged = unchanged and checked is column
+            out[spec.name] = checked
+        if unchanged and positions == list(range(len(positions))) and \
+                [str(c) for c in frame.columns] == self.names:
+            result = frame.copy(deep=False)  # nothing to convert (copy-on-write keeps X safe)
+        else:
+            result = pd.DataFrame(out, index=frame.index)
         if self.input_kind == "dataframe":
             return result
         if all(c.kind == "numeric" for c in self.columns):
@@ -523,12 +530,12 @@ class InputSchema:
             return False
         return True
 
-    def _align_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _align_columns(self, frame: pd.DataFrame) -> list[int]:
+        """Positions of the training columns in ``frame`` (after checking the names)."""
         labels = [str(c) for c in frame.columns]
         if len(set(labels)) != len(labels):
             dup = sorted({c for c in labels if labels.count(c) > 1})
             raise DuplicateColumnError(f"X has duplicate columns: {dup}", column=dup[0])
-        frame = frame.set_axis(labels, axis=1)
         missing = [n for n in self.names if n not in set(labels)]
         extra = [c for c in labels if c not in set(self.names)]
         if missing:
@@ -545,7 +552,8 @@ class InputSchema:
                                         f"{_listed(extra)} that training never saw; drop "
                                         f"{'them' if len(extra) > 1 else 'it'} before serving "
                                         "(or retrain with it)", column=extra[0])
-        return frame[self.names]
+        where = {label: j for j, label in enumerate(labels)}
+        return [where[n] for n in self.names]
 
     # -- per-column checks ------------------------------------------------------------------
     def _check_column(self, spec: ColumnSpec, s: pd.Series, strict: bool):
@@ -584,6 +592,8 @@ class InputSchema:
                                       f"{_rows(inf, s.index)}; training values were finite",
                                       column=name)
         self._check_range(spec, s, values, strict)
+        if str(dtype) == spec.dtype:
+            return s  # already the training dtype: no copy
         return self._numeric_output(spec, values, s.index)
 
     def _numbers_from_objects(self, spec, s, trained) -> np.ndarray:
@@ -623,7 +633,7 @@ class InputSchema:
                f"range [{spec.min:g}, {spec.max:g}] (e.g. {worst:g} at {_rows(far, s.index)})")
         if strict:
             raise OutOfRangeError(msg, column=spec.name)
-        warnings.warn(msg, OutOfRangeWarning, stacklevel=4)
+        warnings.warn(msg, OutOfRangeWarning, stacklevel=5)
 
     def _numeric_output(self, spec, values, index) -> pd.Series:
         try:
@@ -659,8 +669,10 @@ class InputSchema:
         name = spec.name
         missing = _missing_mask(s)
         self._check_missing(spec, s, missing)
-        raw = s.to_numpy(dtype=object)
         allowed = set(spec.value_types or ["text", "number"])
+        if isinstance(s.dtype, pd.StringDtype) and "text" in allowed:
+            return self._check_text_fast(spec, s, missing, strict)
+        raw = s.to_numpy(dtype=object)
         present = [_python_value(v) for v, m in zip(raw, missing, strict=True) if not m]
         for i, v in enumerate(raw):
             if missing[i]:
@@ -678,14 +690,28 @@ class InputSchema:
             new = [v for v in present if _category_key(v) not in known]
             unseen = sorted({_category_key(v): v for v in new}.values(), key=_sort_key)
             if unseen:
-                n_rows = len(new)
-                msg = (f"column {name!r} has {len(unseen)} categor{'ies' if len(unseen) > 1 else 'y'}"
-                       f" never seen in training: {_listed(unseen)} ({n_rows} row(s)); known: "
-                       f"{_listed(spec.categories)}")
-                if strict:
-                    raise UnseenCategoryError(msg, column=name)
-                warnings.warn(msg, UnseenCategoryWarning, stacklevel=4)
+                self._unseen(spec, unseen, len(new), strict, level=5)
         return self._categorical_output(spec, raw, missing, s.index)
+
+    def _check_text_fast(self, spec, s, missing, strict):
+        """Vectorised path for pandas string columns (every value is text or missing)."""
+        if spec.categories is not None:
+            known = [c for c in spec.categories if isinstance(c, str)]
+            new = ~missing & ~s.isin(known).to_numpy(dtype=bool)
+            if new.any():
+                self._unseen(spec, sorted(set(s[new].tolist())), int(new.sum()), strict, level=6)
+        if spec.dtype == "str" and getattr(s.dtype, "na_value", None) is not pd.NA:
+            return s
+        raw = s.to_numpy(dtype=object, na_value=np.nan)
+        return self._categorical_output(spec, raw, missing, s.index)
+
+    def _unseen(self, spec, unseen, n_rows, strict, *, level: int) -> None:
+        msg = (f"column {spec.name!r} has {len(unseen)} categor"
+               f"{'ies' if len(unseen) > 1 else 'y'} never seen in training: {_listed(unseen)} "
+               f"({n_rows} row(s)); known: {_listed(spec.categories)}")
+        if strict:
+            raise UnseenCategoryError(msg, column=spec.name)
+        warnings.warn(msg, UnseenCategoryWarning, stacklevel=level)
 
     def _categorical_output(self, spec, raw, missing, index) -> pd.Series:
         values = np.array([np.nan if m else _python_value(v) for v, m in
