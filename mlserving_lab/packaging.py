@@ -413,6 +413,11 @@ def save_artifact(model, directory, *, X_train=None, y_train=None, metrics=None,
     TypeError
         ``metrics`` or ``extra_metadata`` is not a dict.
 
+    Notes
+    -----
+    One writer per folder at a time: a save tidies up leftovers of earlier interrupted saves
+    of the same folder, which would include the temporary folder of a concurrent save.
+
     Examples
     --------
     >>> import tempfile, numpy as np

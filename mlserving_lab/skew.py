@@ -243,6 +243,7 @@ class ColumnSpec:
     value_types: list | None = None
 
     def to_dict(self) -> dict:
+        """The specification as a JSON-ready dict."""
         return {"name": self.name, "kind": self.kind, "dtype": self.dtype,
                 "allow_missing": self.allow_missing, "allow_inf": self.allow_inf,
                 "min": self.min, "max": self.max, "categories": self.categories,
@@ -419,6 +420,7 @@ class InputSchema:
 
     @property
     def n_columns(self) -> int:
+        """Number of training columns."""
         return len(self.columns)
 
     def __getitem__(self, name: str) -> ColumnSpec:
@@ -991,16 +993,20 @@ class ServingPath:
     model: object
 
     def transform(self, X):
+        """The serving features for raw rows ``X``."""
         return self.preprocess(X)
 
     def predict_proba(self, X):
+        """Probabilities the serving path returns for raw rows ``X``."""
         return self.model.predict_proba(self.preprocess(X))
 
     def predict(self, X):
+        """Labels the serving path returns for raw rows ``X``."""
         return self.model.predict(self.preprocess(X))
 
     @property
     def classes_(self):
+        """The model's class labels."""
         return self.model.classes_
 
 
@@ -1049,6 +1055,7 @@ class SkewReport:
                     or any(n.startswith("feature count") for n in self.notes))
 
     def to_dict(self) -> dict:
+        """The headline numbers (one row of a comparison table)."""
         return {"n_rows": self.n_rows, "n_mismatched": self.n_mismatched,
                 "mismatch_rate": self.mismatch_rate, "max_proba_diff": self.max_proba_diff,
                 "mean_proba_diff": self.mean_proba_diff,
