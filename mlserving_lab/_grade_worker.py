@@ -364,7 +364,8 @@ def run_grade(job: dict) -> int:
     signal.signal(signal.SIGALRM, _on_alarm)
     limit = float(job["question_timeout"])
     namespace = {}
-    load_notes = {}
+    load_notes = {name: f"Not graded: `{name}` {note}."
+                  for name, note in job.get("notes", {}).items()}
     answers_dir = Path(job["answers_dir"])
     for name in job["names"]:
         path = answers_dir / f"{name}.pkl"
@@ -377,9 +378,9 @@ def run_grade(job: dict) -> int:
 
                 namespace[name] = pickle.load(fh)
         except _QuestionTimeout:
-            load_notes[name] = f"loading `{name}` took longer than {limit:g} s"
+            load_notes[name] = f"Not graded: loading `{name}` took longer than {limit:g} s."
         except BaseException as exc:  # noqa: BLE001 - a learner object may raise anything
-            load_notes[name] = (f"`{name}` could not be loaded for grading: "
+            load_notes[name] = (f"Not graded: `{name}` could not be loaded for grading: "
                                 f"{type(exc).__name__}: {_short(exc, 120)}")
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)

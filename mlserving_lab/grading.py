@@ -167,8 +167,10 @@ def _run_worker(kind: str, job: dict, folder: Path, *, cwd: Path, limit: float,
     job_file.write_text(json.dumps(job), encoding="utf-8")
     log_file = folder / f"{kind}.log"
     with open(log_file, "wb") as log:
+        env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}
         proc = subprocess.Popen(_worker_cmd(kind, job_file), cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=env)
         try:
             code = proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -291,7 +293,7 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
             sub.reason = "; ".join(r for r in reasons if r)
             return sub
         results_file = tmp / "results.jsonl"
-        gjob = {"exercise": name, "names": names, "answers_dir": str(answers),
+        gjob = {"exercise": name, "names": names, "answers_dir": str(answers), "notes": unsaved,
                 "results": str(results_file), "question_timeout": float(check_timeout),
                 "max_memory_mb": max_memory_mb}
         limit = check_timeout * (len(ex.questions) + 1) + 60

@@ -204,6 +204,22 @@ def within_budget(latencies_ms, budget_ms):
 
 # np.empty reserves address space without touching it: the cap refuses it just as it would
 # refuse touched memory, without making the test machine page 3 GB in.
+UNPICKLABLE = '''
+class Unsaveable(float):
+    def __reduce__(self):
+        raise TypeError("this number refuses to be pickled")
+
+def _explode():
+    raise RuntimeError("boom while loading")
+
+class Unloadable(float):
+    def __reduce__(self):
+        return (_explode, ())
+
+mean_ms = Unsaveable(float(np.mean(LATENCIES_MS)))
+p50_ms, p99_ms = Unloadable(1.0), Unloadable(2.0)
+'''
+
 MEMORY_HOG = '''
 import numpy as np
 
@@ -294,6 +310,15 @@ def build_start_here_set(folder) -> dict[str, Expected]:
 
     add("memory_blowup", _insert_after(good(), Q1, MEMORY_HOG),
         Expected(4, "ok", _all("correct"), reason=r"MemoryError"))
+
+    nb = good()
+    _set_answer(nb, Q1, UNPICKLABLE)
+    _set_answer(nb, Q2, "")
+    add("unpicklable_answers", nb, Expected(
+        2, "ok", {"q1": "not_attempted", "q2": "not_attempted", "q3": "correct"},
+        reason=r"`mean_ms` could not be saved: TypeError: this number refuses",
+        messages={"q1": r"Not graded: `mean_ms` could not be saved",
+                  "q2": r"could not be loaded for grading: RuntimeError: boom while loading"}))
 
     nb = good()
     del nb.cells[_find(nb, Q2)]
