@@ -315,6 +315,8 @@ def _restore(snap: dict) -> list[str]:
             except (AttributeError, TypeError):
                 pass
         for key, value in saved.items():
+            if kind == "module" and not (callable(value) or isinstance(value, type(sys))):
+                continue  # module-level data may be a legitimate lazy cache: code only
             if current.get(key, _MISSING) is not value:
                 changed.append(f"{label}.{key}")
                 try:

@@ -348,7 +348,9 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
 def _grade_safely(path: Path, **kwargs) -> _Submission:
     started = time.perf_counter()
     try:
-        return _grade_one(path, **kwargs)
+        sub = _grade_one(path, **kwargs)
+        sub.seconds = max(sub.seconds, time.perf_counter() - started)
+        return sub
     except Exception as exc:  # one broken submission never stops the batch
         sub = _Submission(path=path, student=path.stem, exercise=kwargs.get("exercise") or "",
                           status="error", reason=f"grader error: {type(exc).__name__}: "

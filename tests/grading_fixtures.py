@@ -253,8 +253,8 @@ def build_start_here_set(folder) -> dict[str, Expected]:
         notebooks[name] = nb
         expected[name] = exp
 
-    add("correct", good(), Expected(4, "ok", _all("correct")))
-    add("correct_again", good(), Expected(4, "ok", _all("correct")))
+    add("correct", good(), Expected(4, "ok", _all("correct"), r"^$"))
+    add("correct_again", good(), Expected(4, "ok", _all("correct"), r"^$"))
     add("blank", blank(), Expected(0, "ok", _all("not_attempted"),
                                    messages={"q1": r"replace `____`"}))
 
@@ -273,7 +273,7 @@ def build_start_here_set(folder) -> dict[str, Expected]:
         "q3": r"exactly the budget"}))
 
     add("tamper_notebook", _append(blank(), TAMPER_NOTEBOOK),
-        Expected(0, "ok", _all("not_attempted")))
+        Expected(0, "ok", _all("not_attempted"), r"^$"))
 
     nb = blank()
     _set_answer(nb, Q1, LIAR_ANSWERS)
@@ -331,7 +331,7 @@ def build_start_here_set(folder) -> dict[str, Expected]:
 
     nb = _insert_after(good(), Q1, NOISY)
     _set_answer(nb, Q3, NOISY_Q3)
-    add("noisy", nb, Expected(4, "ok", _all("correct")))
+    add("noisy", nb, Expected(4, "ok", _all("correct"), r"^$"))
 
     # Hangs only outside a kernel, i.e. in the grading process (like a function that loops
     # on the hidden checks' data), so the notebook itself finishes quickly.
@@ -407,7 +407,7 @@ def build_exercise_pairs(folder) -> dict[str, tuple[str, Expected]]:
         nbformat.write(correct_notebook(stem), folder / f"{stem}__correct.ipynb")
         nbformat.write(blank_notebook(stem), folder / f"{stem}__blank.ipynb")
         out[f"{stem}__correct"] = (ex.name, Expected(ex.max_score, "ok",
-                                                     dict.fromkeys(names, "correct")))
+                                                     dict.fromkeys(names, "correct"), r"^$"))
         out[f"{stem}__blank"] = (ex.name, Expected(0, "ok",
-                                                   dict.fromkeys(names, "not_attempted")))
+                                                   dict.fromkeys(names, "not_attempted"), r"^$"))
     return out
