@@ -188,7 +188,7 @@ def _last_error_line(log_tail: str) -> str:
     for line in reversed(lines):
         if re.match(r"^[A-Za-z_.]*(Error|Exception|Exit)\b", line):
             return _short(line, 160)
-    return _short(lines[-1], 160) if lines else "no output"
+    return _short(lines[-1], 160) if lines else ""
 
 
 # -- one submission --------------------------------------------------------------------------
@@ -251,27 +251,11 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
 
     tmp = Path(tempfile.mkdtemp(prefix="mlserving-grade-"))
     try:
-        work = tmp / "work"
-        answers = tmp / "answers"
+        work, answers = tmp / "work", tmp / "answers"
         answers.mkdir()
         notebook_copy = _copy_folder(path, work)
-        pid_file = tmp / "kernel.pid"
-        report_file = tmp / "execute.json"
-        job = {"notebook": str(notebook_copy), "cwd": str(work), "timeout": float(timeout),
-               "names": names, "answers_dir": str(answers), "report": str(report_file),
-               "kernel_pid_file": str(pid_file), "max_memory_mb": max_memory_mb,
-               "extract_timeout": _EXTRACT_TIMEOUT, "startup_timeout": _STARTUP_TIMEOUT}
-        hard_limit = timeout + _EXTRACT_TIMEOUT + _STARTUP_TIMEOUT + _HARD_LIMIT_SLACK
-        code, log = _run_worker("execute", job, tmp, cwd=tmp, limit=hard_limit,
-                                kernel_pid_file=pid_file)
-        if report_file.exists():
-            report = json.loads(report_file.read_text(encoding="utf-8"))
-        elif code is None:
-            report = {"status": "timeout", "reason": f"the notebook runner did not finish in "
-                      f"{hard_limit:g} s and was stopped"}
-        else:
-            report = {"status": "error", "reason": f"the notebook runner failed (exit {code}): "
-                      f"{_last_error_line(log)}"}
+        report = _run_notebook(notebook_copy, work, answers, tmp, names=names, timeout=timeout,
+                               max_memory_mb=max_memory_mb)
         sub.status = report.get("status", "error")
         sub.cell_errors = report.get("cell_errors", [])
         reasons = [report.get("reason", "")]
@@ -281,7 +265,6 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
                    if v not in ("saved", "missing")}
         if unsaved:
             reasons.append("; ".join(f"`{k}` {v}" for k, v in unsaved.items()))
-
         if sub.status != "ok" and not any(answers.glob("*.pkl")):
             # Nothing was collected (the kernel died, or ignored the interrupt): say so.
             for q in ex.questions:
@@ -290,59 +273,91 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
                     "max_points": q.points,
                     "message": f"Not graded: none of your variables could be collected "
                                f"({sub.status}; see the status reason)."}
-            sub.reason = "; ".join(r for r in reasons if r)
-            return sub
-        results_file = tmp / "results.jsonl"
-        gjob = {"exercise": name, "names": names, "answers_dir": str(answers), "notes": unsaved,
-                "results": str(results_file), "question_timeout": float(check_timeout),
-                "max_memory_mb": max_memory_mb}
-        limit = check_timeout * (len(ex.questions) + 1) + 60
-        gcode, glog = _run_worker("grade", gjob, tmp, cwd=work, limit=limit)
-        records = []
-        if results_file.exists():
-            for line in results_file.read_text(encoding="utf-8").splitlines():
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    continue
-        done = any(r.get("kind") == "done" for r in records)
-        current = None
-        tampered: list[str] = []
-        for rec in records:
-            kind = rec.get("kind")
-            if kind == "start":
-                current = rec["question"]
-            elif kind == "result" and rec.get("question") in sub.questions:
-                sub.results[rec["question"]] = rec
-                current = None
-            elif kind == "tampering":
-                tampered.extend(rec.get("changed", []))
-        slow = [q for q, r in sub.results.items() if r.get("timed_out")]
-        if slow:
-            sub.status = "timeout" if sub.status == "ok" else sub.status
-            reasons.append(f"checking {', '.join(slow)} took longer than {check_timeout:g} s")
-        if not done:
-            why = ("was stopped after " f"{limit:g} s" if gcode is None
-                   else f"stopped (exit {gcode}): {_last_error_line(glog)}")
-            where = f" while checking {current}" if current else ""
-            if sub.status == "ok":
-                sub.status = "timeout" if gcode is None else "error"
-            reasons.append(f"the grading process {why}{where}")
-            for q in sub.questions:
-                if q not in sub.results:
-                    msg = (f"Not graded: the grading process {why} while checking this "
-                           "question." if q == current else
-                           "Not graded: the grading process stopped before this question.")
-                    sub.results[q] = {"question": q, "outcome": "error", "points": 0.0,
-                                      "max_points": ex[q].points, "message": msg}
-        if tampered:
-            reasons.append("grading code was modified at check time and restored: "
-                           + ", ".join(sorted(set(tampered))[:5]))
+        else:
+            reasons += _grade_answers(sub, ex, work, answers, tmp, notes=unsaved,
+                                      check_timeout=check_timeout, max_memory_mb=max_memory_mb)
         sub.reason = "; ".join(r for r in reasons if r)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         sub.seconds = time.perf_counter() - started
     return sub
+
+
+def _run_notebook(notebook: Path, work: Path, answers: Path, tmp: Path, *, names: list[str],
+                  timeout: float, max_memory_mb: int) -> dict:
+    """Run the learner's cells and the extraction cell in the runner process; its report."""
+    pid_file, report_file = tmp / "kernel.pid", tmp / "execute.json"
+    job = {"notebook": str(notebook), "cwd": str(work), "timeout": float(timeout),
+           "names": names, "answers_dir": str(answers), "report": str(report_file),
+           "kernel_pid_file": str(pid_file), "max_memory_mb": max_memory_mb,
+           "extract_timeout": _EXTRACT_TIMEOUT, "startup_timeout": _STARTUP_TIMEOUT}
+    hard_limit = timeout + _EXTRACT_TIMEOUT + _STARTUP_TIMEOUT + _HARD_LIMIT_SLACK
+    code, log = _run_worker("execute", job, tmp, cwd=tmp, limit=hard_limit,
+                            kernel_pid_file=pid_file)
+    if report_file.exists():
+        return json.loads(report_file.read_text(encoding="utf-8"))
+    if code is None:
+        return {"status": "timeout",
+                "reason": f"the notebook runner did not finish in {hard_limit:g} s and was "
+                          "stopped"}
+    return {"status": "error", "reason": f"the notebook runner failed (exit {code}): "
+                                         f"{_last_error_line(log) or 'no output'}"}
+
+
+def _grade_answers(sub: _Submission, ex, work: Path, answers: Path, tmp: Path, *, notes: dict,
+                   check_timeout: float, max_memory_mb: int) -> list[str]:
+    """Grade the saved answers in a fresh process; fill ``sub.results``, return reasons."""
+    results_file = tmp / "results.jsonl"
+    job = {"exercise": ex.name, "names": ex.answer_names, "answers_dir": str(answers),
+           "notes": notes, "results": str(results_file),
+           "question_timeout": float(check_timeout), "max_memory_mb": max_memory_mb}
+    limit = check_timeout * (len(ex.questions) + 1) + 60
+    code, log = _run_worker("grade", job, tmp, cwd=work, limit=limit)
+    records = []
+    if results_file.exists():
+        for line in results_file.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    reasons = []
+    done = False
+    current = None
+    tampered: list[str] = []
+    for rec in records:
+        kind = rec.get("kind")
+        if kind == "start":
+            current = rec.get("question")
+        elif kind == "result" and rec.get("question") in sub.questions:
+            sub.results[rec["question"]] = rec
+            current = None
+        elif kind == "tampering":
+            tampered.extend(rec.get("changed", []))
+        elif kind == "done":
+            done = True
+    slow = [q for q, r in sub.results.items() if r.get("timed_out")]
+    if slow:
+        sub.status = "timeout" if sub.status == "ok" else sub.status
+        reasons.append(f"checking {', '.join(slow)} took longer than {check_timeout:g} s")
+    if not done:
+        last = _last_error_line(log)
+        why = (f"was stopped after {limit:g} s" if code is None
+               else f"stopped (exit {code})" + (f": {last}" if last else ""))
+        if sub.status == "ok":
+            sub.status = "timeout" if code is None else "error"
+        reasons.append(f"the grading process {why}" + (f" while checking {current}"
+                                                       if current else ""))
+        for q in ex.questions:
+            if q.name not in sub.results:
+                msg = (f"Not graded: the grading process {why} while checking this question."
+                       if q.name == current else
+                       "Not graded: the grading process stopped before this question.")
+                sub.results[q.name] = {"question": q.name, "outcome": "error", "points": 0.0,
+                                       "max_points": q.points, "message": msg}
+    if tampered:
+        reasons.append("grading code was modified at check time and restored: "
+                       + ", ".join(sorted(set(tampered))[:5]))
+    return reasons
 
 
 def _grade_safely(path: Path, **kwargs) -> _Submission:

@@ -345,6 +345,17 @@ def build_start_here_set(folder) -> dict[str, Expected]:
                  reason=r"^checking q3 took longer than 5 s$",
                  messages={"q3": r"longer than 5 s"}))
 
+    # Kills the grading process (only there, not in the kernel) while q3 is checked.
+    add("checker_exits", _set_answer(good(), Q3, (
+        "import os\nimport sys\n\n"
+        "def within_budget(latencies_ms, budget_ms):\n"
+        "    if 'ipykernel' not in sys.modules:\n        os._exit(3)\n"
+        "    return float(np.mean(np.asarray(latencies_ms) <= budget_ms)) "
+        "if len(latencies_ms) else 0.0")),
+        Expected(2, "error", {"q1": "correct", "q2": "correct", "q3": "error"},
+                 reason=r"^the grading process stopped \(exit 3\).* while checking q3$",
+                 messages={"q3": r"Not graded: the grading process stopped \(exit 3\)"}))
+
     add("leftover_instructor_cell", _append(
         good(), "mean_ms = 'replaced by an instructor cell'\nraise SystemExit",
         tags=[INSTRUCTOR_TAG]), Expected(4, "ok", _all("correct")))
