@@ -727,6 +727,9 @@ class InputSchema:
                 return pd.Series(pd.Categorical(values, categories=cats + extra), index=index)
             except (TypeError, ValueError):  # e.g. False and 0 are one pandas category
                 return pd.Series(values, index=index, dtype=object)
+        if spec.dtype == "string" and all(
+                isinstance(v, str) for v, m in zip(values, missing, strict=True) if not m):
+            return pd.Series(np.where(missing, None, values), index=index, dtype="string")
         if spec.dtype in ("str", "string") and all(
                 isinstance(v, str) for v, m in zip(values, missing, strict=True) if not m):
             try:

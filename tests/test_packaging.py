@@ -270,7 +270,7 @@ _SAVER = textwrap.dedent("""
     from mlserving_lab.packaging import save_artifact
     target, mode = sys.argv[1], sys.argv[2]
     model = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
-    n = 1000 if mode == "die-between-renames" else 4_000_000
+    n = 4_000_000 if mode == "normal" else 1000
     model.big_ = np.random.default_rng(0).random(n)  # ~32 MB: compressing it takes a while
     if mode == "die-between-renames":
         import os, signal
@@ -281,6 +281,12 @@ _SAVER = textwrap.dedent("""
                 os.kill(os.getpid(), signal.SIGKILL)
             return real_rename(src, dst)
         os.rename = rename
+    if mode == "die-before-cleanup":
+        import os, shutil, signal
+        def rmtree(path, *args, **kwargs):
+            if ".old-" in str(path):     # both renames done, the old copy not yet removed
+                os.kill(os.getpid(), signal.SIGKILL)
+        shutil.rmtree = rmtree
     print("saving", flush=True)
     save_artifact(model, target, model_version="new", compress=3)
     print("done", flush=True)
@@ -335,6 +341,20 @@ def test_save_killed_between_the_two_renames_still_loads(tmp_path, model):
         art = _load_quietly(target)
     assert art.metadata["model_version"] in ("old", "new")
     assert art.metadata["model_version"] == "new"  # the complete new copy wins
+    save_artifact(model, target, model_version="next")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["art"]
+
+
+@pytest.mark.slow
+def test_save_killed_before_removing_the_old_copy_loads_the_new_one(tmp_path, model):
+    target = _old_version(tmp_path, model)
+    proc = _start_saver(target, "die-before-cleanup")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, err
+    assert any(p.name.startswith(".art.old-") for p in tmp_path.iterdir())  # leftover
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RecoveredArtifactWarning)  # no recovery needed
+        assert _load_quietly(target).metadata["model_version"] == "new"
     save_artifact(model, target, model_version="next")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["art"]
 

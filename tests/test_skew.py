@@ -331,8 +331,17 @@ def _frames(draw):
         cols.append(hpd.column(name, elements=elems,
                                dtype=None if dtype in ("object", "str", "category") else dtype))
     df = draw(hpd.data_frames(cols, index=hpd.range_indexes(min_size=1, max_size=12)))
-    casts = {c.name: d for c, d in zip(cols, [draw(_dtypes) for _ in cols], strict=True)
-             if d in ("str", "category") and df[c.name].map(lambda v: isinstance(v, str)).all()}
+    casts = {}
+    for name in df.columns:
+        target = draw(st.sampled_from(["keep", "str", "category", "nullable"]))
+        texts = df[name].map(lambda v: isinstance(v, str)).all()
+        if target in ("str", "category") and texts:
+            casts[name] = target
+        elif target == "nullable":  # pandas extension dtypes, missing values as pd.NA
+            nullable = {"int64": "Int64", "float64": "Float64", "bool": "boolean"}.get(
+                str(df[name].dtype), "string" if texts else None)
+            if nullable:
+                casts[name] = nullable
     return df.astype(casts) if casts else df
 
 
