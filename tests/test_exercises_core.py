@@ -1,6 +1,7 @@
 """The exercise framework: outcomes, messages, placeholder, warnings, learner errors."""
 
 import pickle
+import re
 import sys
 import warnings
 
@@ -223,3 +224,18 @@ def test_load_exercise_and_unknown_names():
         load_exercise("ex9_nope")
     with pytest.raises(ValueError, match="not a valid exercise name"):
         load_exercise("../etc")
+
+
+def test_expect_number_names_the_variable():
+    import numpy as np
+
+    from mlserving_lab.exercises import expect_number
+
+    assert expect_number(np.float32(2.5), "p50_ms") == 2.5
+    for bad, match in [("3", "`p50_ms` should be a number of ms, but it is str `'3'`"),
+                       (True, "but it is bool"), (np.bool_(True), "but it is bool"),
+                       ([1.0], "but it is list"), (float("inf"), "expected a finite number")]:
+        with pytest.raises(Incorrect, match=re.escape(match) if "`" in match else match):
+            expect_number(bad, "p50_ms", unit="ms")
+    with pytest.raises(Incorrect, match="`budget` is -1; it must be positive"):
+        expect_number(-1, "budget", positive=True)

@@ -21,6 +21,7 @@ from mlserving_lab.exercises.core import (
     assert_check_passed,
     available_exercises,
     call,
+    expect_number,
     is_placeholder,
     load_exercise,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "assert_check_passed",
     "available_exercises",
     "call",
+    "expect_number",
     "is_placeholder",
     "load_exercise",
 ]

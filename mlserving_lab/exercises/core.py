@@ -16,6 +16,8 @@ from __future__ import annotations
 import html
 import importlib
 import importlib.util
+import math
+import numbers
 import os
 import pkgutil
 import re
@@ -42,6 +44,7 @@ __all__ = [
     "assert_check_passed",
     "available_exercises",
     "call",
+    "expect_number",
     "is_placeholder",
     "load_exercise",
 ]
@@ -161,6 +164,40 @@ def call(fn, *args, **kwargs):
         name = getattr(fn, "__name__", "your function")
         raise NotAttempted(f"`{name}` still returns `____`: write its body")
     return out
+
+
+def expect_number(value, name: str, *, unit: str = "", positive: bool = False) -> float:
+    """Return ``value`` as a float, or raise :class:`Incorrect` naming the learner's variable.
+
+    Booleans, strings, containers, NaN and infinity are rejected (numpy scalars are fine).
+
+    Parameters
+    ----------
+    value : object
+        The learner's answer.
+    name : str
+        The variable's name, shown in the message.
+    unit : str, optional
+        What the number measures, e.g. ``"milliseconds"``, shown in the message.
+    positive : bool, default False
+        Also require ``value > 0``.
+
+    Examples
+    --------
+    >>> expect_number(3, "p50_ms")
+    3.0
+    """
+    what = f"a number of {unit}" if unit else "a number"
+    if isinstance(value, bool) or type(value).__name__ == "bool_" or not isinstance(
+            value, numbers.Real):
+        raise Incorrect(f"`{name}` should be {what}, but it is {type(value).__name__} "
+                        f"`{value!r:.60}`")
+    value = float(value)
+    if not math.isfinite(value):
+        raise Incorrect(f"`{name}` is {value}; expected a finite number")
+    if positive and value <= 0:
+        raise Incorrect(f"`{name}` is {value:g}; it must be positive")
+    return value
 
 
 def _md_to_html(text: str) -> str:

@@ -7,11 +7,10 @@ latencies), never from fixed numbers: timings differ from machine to machine.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question
+from mlserving_lab.exercises.core import Exercise, Incorrect, Question, expect_number
 from mlserving_lab.tradeoffs import pareto_mask
 
 #: The latency budget of the exercise (milliseconds, on the p99 column).
@@ -293,13 +292,7 @@ def _check_choice_30(table, choice):
 
 
 def _as_budget(value, what):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise Incorrect(f"`{what}` should be a number of milliseconds, got "
-                        f"{type(value).__name__} `{value!r:.40}`")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise Incorrect(f"`{what}` is {value}; a budget is a positive number of milliseconds")
-    return value
+    return expect_number(value, what, unit="milliseconds", positive=True)
 
 
 def _check_tight(table, choice, tight_budget_ms, tight_choice):

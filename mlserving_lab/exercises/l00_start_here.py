@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call, expect_number
 
 #: Latencies (ms) of ten requests to a model server, used by the warm-up questions.
 LATENCIES_MS = [4.1, 3.8, 5.0, 4.4, 3.9, 41.0, 4.2, 4.0, 4.6, 3.7]
 
 
-def _as_number(value, what: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise Incorrect(f"`{what}` should be a number, but it is {type(value).__name__} "
-                        f"`{value!r:.60}`")
-    value = float(value)
-    if not math.isfinite(value):
-        raise Incorrect(f"`{what}` is {value}; expected a finite number of milliseconds")
-    return value
-
-
 def _check_mean(mean_ms):
-    mean_ms = _as_number(mean_ms, "mean_ms")
+    mean_ms = expect_number(mean_ms, "mean_ms")
     want = float(np.mean(LATENCIES_MS))
     median = float(np.median(LATENCIES_MS))
     if math.isclose(mean_ms, want, rel_tol=1e-6):
@@ -42,8 +31,8 @@ def _check_mean(mean_ms):
 
 
 def _check_percentiles(p50_ms, p99_ms):
-    p50 = _as_number(p50_ms, "p50_ms")
-    p99 = _as_number(p99_ms, "p99_ms")
+    p50 = expect_number(p50_ms, "p50_ms")
+    p99 = expect_number(p99_ms, "p99_ms")
     if p99 < p50:
         raise Incorrect(f"your p99 ({p99:.1f} ms) is below your p50 ({p50:.1f} ms): "
                         "percentiles must grow")

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call, expect_number
 
 #: A Unix timestamp in seconds (November 2026), the scale at which float32 loses precision.
 TIMESTAMP_S = 1_795_000_000
 
 
 def _check_spacing(spacing_s):
-    if isinstance(spacing_s, (bool, np.bool_)) or not isinstance(spacing_s, numbers.Real):
-        raise Incorrect(f"`spacing_s` should be a number of seconds, got "
-                        f"{type(spacing_s).__name__}")
-    got = float(spacing_s)
+    got = expect_number(spacing_s, "spacing_s", unit="seconds")
     want = float(np.spacing(np.float32(TIMESTAMP_S)))
     if math.isclose(got, want):
         return (f"Correct: near {TIMESTAMP_S:,} the gap between neighbouring float32 values is "
@@ -44,9 +40,7 @@ def _check_speedup(one_row, batch, per_row_speedup):
     if batch.batch_size < 100:
         raise Incorrect(f"`batch` used batch_size={batch.batch_size}; use a real batch "
                         "(1000 rows)")
-    if isinstance(per_row_speedup, (bool, np.bool_)) or not isinstance(per_row_speedup,
-                                                                      numbers.Real):
-        raise Incorrect("`per_row_speedup` should be a number")
+    per_row_speedup = expect_number(per_row_speedup, "per_row_speedup")
     per_row_batch_ms = batch.p50_ms / batch.batch_size
     want = one_row.p50_ms / per_row_batch_ms
     if math.isclose(float(per_row_speedup), want, rel_tol=0.02):

@@ -7,9 +7,8 @@ compare against fixed timings.
 from __future__ import annotations
 
 import math
-import numbers
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question
+from mlserving_lab.exercises.core import Exercise, Incorrect, Question, expect_number
 from mlserving_lab.serving import (
     SERVING_PATTERNS,
     LatencyReport,
@@ -73,8 +72,7 @@ def _check_speedup(one_row, batched, speedup):
     if batched.batch_size < 100:
         raise Incorrect(f"`batched` uses batch_size={batched.batch_size}; use a real batch "
                         "(1000 rows in the lesson)")
-    if isinstance(speedup, (bool,)) or not isinstance(speedup, numbers.Real):
-        raise Incorrect(f"`speedup` should be a number, got {type(speedup).__name__}")
+    speedup = expect_number(speedup, "speedup")
     want = batched.throughput_rows_s / one_row.throughput_rows_s
     if math.isclose(float(speedup), 1 / want, rel_tol=1e-6):
         raise Incorrect(f"your speedup ({float(speedup):.3g}) is one-row throughput divided by "

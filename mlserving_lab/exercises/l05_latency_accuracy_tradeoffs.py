@@ -6,9 +6,8 @@ The frontier and the choice are recomputed from the learner's own table.
 from __future__ import annotations
 
 import math
-import numbers
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question
+from mlserving_lab.exercises.core import Exercise, Incorrect, Question, expect_number
 from mlserving_lab.exercises.ex4_pareto_frontier import (
     _check_choice,
     _check_pareto,
@@ -42,11 +41,8 @@ def _check_table_q(table):
 
 def _check_budget_choice(table, model_budget_ms, choice):
     _check_table(table)
-    if isinstance(model_budget_ms, bool) or not isinstance(model_budget_ms, numbers.Real):
-        raise Incorrect(f"`model_budget_ms` should be a number, got "
-                        f"{type(model_budget_ms).__name__}")
+    got = expect_number(model_budget_ms, "model_budget_ms")
     want = END_TO_END_MS - sum(BUDGET_BREAKDOWN_MS.values())
-    got = float(model_budget_ms)
     if not math.isclose(got, want, abs_tol=1e-9):
         if math.isclose(got, want + BUDGET_BREAKDOWN_MS["safety margin"], abs_tol=1e-9):
             raise Incorrect(f"your model budget ({got:g} ms) forgets the safety margin: it is "
