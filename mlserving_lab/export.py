@@ -247,6 +247,15 @@ class OnnxPredictor:
             feature_names = meta.get("feature_names")
         self.feature_names_in_ = None if feature_names is None else list(feature_names)
 
+    # -- pickling ---------------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        # An onnxruntime session cannot be pickled; keep the model bytes and rebuild it.
+        return {"onnx_bytes": self.onnx_bytes, "name": self.name, **self._metadata()}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["onnx_bytes"], output=state["output"], classes=state["classes"],
+                      feature_names=state["feature_names"], name=state["name"])
+
     # -- metadata ---------------------------------------------------------------------------
     def _metadata(self) -> dict:
         classes = None if self.classes_ is None else self.classes_.tolist()

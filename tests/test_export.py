@@ -171,6 +171,22 @@ def test_save_and_load_round_trip(fitted, data, tmp_path):
         OnnxPredictor.load(tmp_path / "missing.onnx")
 
 
+def test_predictor_pickles_by_rebuilding_its_session(fitted, data, tmp_path):
+    import pickle
+
+    import joblib
+
+    _, X_test, _, _ = data
+    onx = to_onnx(fitted["rf"], X_test)
+    copy = pickle.loads(pickle.dumps(onx))
+    assert copy.session is not onx.session
+    np.testing.assert_array_equal(copy.predict_proba(X_test), onx.predict_proba(X_test))
+    np.testing.assert_array_equal(copy.classes_, onx.classes_)
+    joblib.dump(onx, tmp_path / "onnx.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "onnx.joblib").predict(X_test),
+                                  onx.predict(X_test))
+
+
 # --------------------------------------------------------------------------------------------
 # the parity check
 # --------------------------------------------------------------------------------------------
