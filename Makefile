@@ -45,7 +45,7 @@ notebooks: setup
 # The whole suite: lint, unit tests (which also execute every notebook and check its outcomes),
 # and nbval over solutions/ and notebooks/ -- in one pytest run so both cores stay busy.
 test: setup lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env tests solutions notebooks
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15 --nbval-lax --nbval-current-env tests solutions notebooks
 
 release: setup
 	$(BIN)/mlserving-lab release
