@@ -15,6 +15,7 @@ from pathlib import Path
 
 import grading_fixtures as fx
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -280,12 +281,16 @@ def test_onnxruntime_sessions_survive_the_trip_to_the_grading_process():
 
     X_train, X_test, y_train, _ = make_classification_split(n_samples=300)
     onx = to_onnx(LogisticRegression().fit(X_train, y_train), X_train)
+    # A learner may hold a raw onnxruntime session (OnnxPredictor itself pickles fine).
+    session = onx.session
     with pytest.raises(TypeError, match="cannot pickle"):
-        pickle.dumps(onx)
+        pickle.dumps(session)
     buffer = io.BytesIO()
-    _answer_pickler(buffer).dump({"model": onx})
-    back = pickle.loads(buffer.getvalue())["model"]
-    assert (back.predict(X_test) == onx.predict(X_test)).all()
+    _answer_pickler(buffer).dump({"model": onx, "session": session})
+    back = pickle.loads(buffer.getvalue())
+    assert (back["model"].predict(X_test) == onx.predict(X_test)).all()
+    feed = {session.get_inputs()[0].name: X_test.astype("float32")}
+    np.testing.assert_array_equal(back["session"].run(None, feed)[0], session.run(None, feed)[0])
 
 
 def test_mixed_exercises_get_the_union_of_question_columns():
