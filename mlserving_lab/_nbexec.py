@@ -58,7 +58,6 @@ def execute_notebook(nb, *, cwd, timeout: float = 120, allow_errors: bool = Fals
 
     km = kernel_manager()
     kernel_env = dict(os.environ)
-    kernel_env.setdefault("MPLBACKEND", "agg")
     kernel_env.setdefault("PYTHONHASHSEED", "0")
     if env:
         kernel_env.update(env)

@@ -1,12 +1,12 @@
 """Shared test configuration."""
 
-import os
 from pathlib import Path
 
 import matplotlib
 
+# Plots drawn by the tests themselves need no screen. Notebook kernels started by nbval and the
+# outcome tests keep Jupyter's inline backend, so every figure is really drawn, as for a learner.
 matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 
