@@ -58,12 +58,13 @@ def ks_drift_ignores_ties(reference, current, alpha=0.05):
     return table
 
 
-def psi_drift(reference, current, bins=10, threshold=0.25, eps=1e-4):
+def psi_drift(reference, current, bins=10, threshold=0.25, eps=1e-4, open_ends=True):
     rows = []
     for col in reference.columns:
         r_col, c_col = reference[col].to_numpy(), current[col].to_numpy()
         edges = np.quantile(r_col, np.linspace(0, 1, bins + 1))
-        edges[0], edges[-1] = -np.inf, np.inf
+        if open_ends:
+            edges[0], edges[-1] = -np.inf, np.inf
         r = np.histogram(r_col, edges)[0] / len(r_col)
         c = np.histogram(c_col, edges)[0] / len(c_col)
         r, c = np.where(r == 0, eps, r), np.where(c == 0, eps, c)
@@ -74,17 +75,8 @@ def psi_drift(reference, current, bins=10, threshold=0.25, eps=1e-4):
 
 
 def psi_drift_closed(reference, current, bins=10, threshold=0.25, eps=1e-4):
-    rows = []
-    for col in reference.columns:
-        r_col, c_col = reference[col].to_numpy(), current[col].to_numpy()
-        edges = np.quantile(r_col, np.linspace(0, 1, bins + 1))
-        r = np.histogram(r_col, edges)[0] / len(r_col)
-        c = np.histogram(c_col, edges)[0] / len(c_col)
-        r, c = np.where(r == 0, eps, r), np.where(c == 0, eps, c)
-        rows.append((col, float(np.sum((c - r) * np.log(c / r)))))
-    table = pd.DataFrame(rows, columns=["feature", "psi"])
-    table["drifted"] = table.psi >= threshold
-    return table
+    # The common mistake: outer bins end at the reference's min and max.
+    return psi_drift(reference, current, bins, threshold, eps, open_ends=False)
 
 
 def psi_drift_sign(reference, current, bins=10, threshold=0.25, eps=1e-4):
