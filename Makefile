@@ -35,6 +35,7 @@ lab: setup
 
 lint: setup
 	$(BIN)/ruff check mlserving_lab tests $(wildcard benchmarks)
+	$(BIN)/lint-imports --no-cache
 
 unit: setup
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests

@@ -41,7 +41,7 @@ from mlserving_lab.export import (
     to_torchscript,
     torch_to_onnx,
 )
-from mlserving_lab.serving import benchmark_latency
+from mlserving_lab.measure import benchmark_latency
 
 TARGET_SPEEDUP = 10.0
 

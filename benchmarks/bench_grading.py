@@ -7,7 +7,7 @@ the same run:
 * wall time of ``grade_submissions(..., jobs=1)`` and ``jobs=2`` and their ratio (same
   gradebook required);
 * the notebook's own run time: the same notebooks executed with plain nbclient in a fresh
-  kernel (``mlserving_lab._nbexec.execute_notebook``: kernel start, cells, shutdown), which
+  kernel (``mlserving_lab.course._nbexec.execute_notebook``: kernel start, cells, shutdown), which
   is what running them costs without any grading;
 * the per-submission overhead of grading beyond that (copying the folder, the runner
   process, the extraction cell, the separate grading process).
@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import grading_fixtures as fx  # noqa: E402
 
-from mlserving_lab._nbexec import execute_notebook  # noqa: E402
-from mlserving_lab.grading import grade_submissions  # noqa: E402
+from mlserving_lab.course._nbexec import execute_notebook  # noqa: E402
+from mlserving_lab.course.grading import grade_submissions  # noqa: E402
 
 N = 20
 

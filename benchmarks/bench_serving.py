@@ -24,7 +24,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from mlserving_lab.serving import batch_predict, benchmark_latency, dask_predict
+from mlserving_lab.measure import benchmark_latency
+from mlserving_lab.serving import batch_predict, dask_predict
 
 
 def _timed(fn) -> float:

@@ -265,3 +265,47 @@ def check_fitted(model, *, name: str = "model") -> None:
     except TypeError:
         # Not a scikit-learn estimator (e.g. a torch module): nothing to check here.
         return
+
+
+def check_table(X, name: str = "X"):
+    """Check that ``X`` is a non-empty 2-D table without converting it.
+
+    Keeping the caller's type (DataFrame or array) matters: a model fitted on a DataFrame wants
+    its column names back, and converting 400k rows to float64 would cost a full copy.
+    Returns ``(X, n_rows)``; lists are turned into arrays.
+    """
+    if X is None:
+        raise TypeError(f"{name} is None; expected a 2-D array or a DataFrame")
+    if isinstance(X, (str, bytes)) or np.isscalar(X):
+        raise TypeError(f"{name} must be a 2-D array or a DataFrame, got {type(X).__name__}")
+    if not (_is_dataframe(X) or hasattr(X, "shape")):
+        try:
+            X = np.asarray(X)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name} could not be read as a table ({exc})") from None
+    shape = tuple(X.shape)
+    if len(shape) != 2:
+        hint = (f" Use {name}.reshape(1, -1) for a single row or {name}.reshape(-1, 1) for "
+                "a single feature.") if len(shape) == 1 else ""
+        raise ValueError(f"{name} must be 2-D (rows x features), got {len(shape)}-D with "
+                         f"shape {shape}.{hint}")
+    if shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {shape}); at least one row is needed")
+    if shape[1] == 0:
+        raise ValueError(f"{name} has no columns (shape {shape})")
+    return X, shape[0]
+
+
+def row_slice(X, start: int, stop: int):
+    """Rows ``start:stop`` of an array (a view) or a DataFrame (positional)."""
+    if _is_dataframe(X):
+        return X.iloc[start:stop]
+    return X[start:stop]
+
+
+def check_nonneg_int(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return int(value)

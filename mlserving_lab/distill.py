@@ -465,9 +465,9 @@ def distill_torch(student, teacher, X, y=None, *, temperature: float = 4.0, alph
 
 
 def _train(module, X, y, t_logits, *, epochs, lr, batch_size, seed, temperature, alpha):
-    from mlserving_lab.export import _check_torch_module
+    from mlserving_lab._torch import check_torch_module
 
-    torch = _check_torch_module(module)
+    torch = check_torch_module(module)
     import torch.nn.functional as F
 
     epochs = check_positive_int(epochs, "epochs")
@@ -524,7 +524,7 @@ def distillation_report(teacher, students: dict, X_test, y_test, *, n_runs: int 
         E.g. ``{"soft student": ..., "hard-label student": ..., "no-teacher baseline": ...}``.
     X_test, y_test : array-like
     n_runs, warmup : int
-        Passed to :func:`mlserving_lab.serving.benchmark_latency`.
+        Passed to :func:`mlserving_lab.measure.benchmark_latency`.
 
     Returns
     -------
@@ -532,7 +532,7 @@ def distillation_report(teacher, students: dict, X_test, y_test, *, n_runs: int 
         Rows ``teacher`` and each student; columns ``accuracy, fidelity, size_kb, p50_ms,
         p99_ms, size_vs_teacher, speedup_vs_teacher``.
     """
-    from mlserving_lab.export import compare_models
+    from mlserving_lab.measure import compare_models
 
     if not isinstance(students, dict) or not students:
         raise ValueError("students must be a non-empty dict of name -> model")

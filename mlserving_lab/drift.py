@@ -41,19 +41,20 @@ import numpy as np
 import pandas as pd
 
 from mlserving_lab._validation import check_array, check_positive_int, feature_names
+from mlserving_lab.errors import (
+    LowPowerWarning,
+)
 
 __all__ = [
     "PSI_BANDS",
     "CORRECTIONS",
     "DriftDetector",
-    "DriftScenarios",
     "LowPowerWarning",
     "adjust_pvalues",
     "category_table",
     "chi2_test",
     "js_distance",
     "ks_test",
-    "make_drift_scenarios",
     "plot_feature_drift",
     "plot_psi",
     "psi",
@@ -68,10 +69,6 @@ CORRECTIONS = ("bonferroni", "holm", "bh", "none")
 _MAX_EXACT_N = 10_000  # scipy.stats.ks_2samp(method="auto") is exact up to this size
 _LOW_POWER_N = 30
 _DEFAULT_EPS = 1e-4
-
-
-class LowPowerWarning(UserWarning):
-    """A sample is so small that only very large drifts can be detected."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1313,114 +1310,3 @@ def plot_psi(report, *, ax=None):
     ax.tick_params(axis="x", rotation=45 if len(report) > 8 else 0)
     ax.legend(fontsize="small")
     return ax
-
-
-# --------------------------------------------------------------------------------------------
-# Seeded scenarios (exercise 3)
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class DriftScenarios:
-    """A reference window and several current windows with known drift.
-
-    Attributes
-    ----------
-    reference : pandas.DataFrame
-    current : dict of str to pandas.DataFrame
-        ``"no_drift"``, ``"mean_shift"``, ``"variance_change"``, ``"new_distribution"``.
-    drifted : dict of str to list of str
-        The features that really changed in each scenario.
-    """
-
-    reference: pd.DataFrame
-    current: dict
-    drifted: dict
-
-    @property
-    def names(self) -> list[str]:
-        """Scenario names, in order."""
-        return list(self.current)
-
-
-def make_drift_scenarios(n_reference=2000, n_current=1000, n_features=10, *, mean_shift=0.5,
-                         variance_factor=2.0, n_mean=2, n_variance=3, n_new=1,
-                         prefix="f", random_state=0) -> DriftScenarios:
-    """Exercise 3: a normal reference and four current windows with known drift.
-
-    Lesson 07. Every feature of the reference is standard normal. The scenarios:
-
-    - ``no_drift``: a fresh sample from the same distribution;
-    - ``mean_shift``: ``n_mean`` features shifted by ``mean_shift`` standard deviations;
-    - ``variance_change``: ``n_variance`` features with their variance multiplied by
-      ``variance_factor`` (mean unchanged);
-    - ``new_distribution``: ``n_new`` features replaced by a bimodal mixture with the SAME mean
-      (0) and variance (1) -- only the shape changes, which summary statistics miss.
-
-    Which features drift is drawn at random (seeded), so code cannot hard-code them.
-
-    Parameters
-    ----------
-    n_reference, n_current, n_features : int
-    mean_shift : float, default 0.5
-    variance_factor : float, default 2.0
-    n_mean, n_variance, n_new : int
-        How many features drift in each scenario.
-    prefix : str, default "f"
-        Column names are ``f"{prefix}{i}"``.
-    random_state : int, default 0
-
-    Returns
-    -------
-    DriftScenarios
-
-    Raises
-    ------
-    ValueError
-        If a scenario asks for more drifting features than there are.
-
-    Examples
-    --------
-    >>> sc = make_drift_scenarios(random_state=1)
-    >>> sc.names
-    ['no_drift', 'mean_shift', 'variance_change', 'new_distribution']
-    >>> len(sc.drifted["variance_change"])
-    3
-    """
-    n_reference = check_positive_int(n_reference, "n_reference")
-    n_current = check_positive_int(n_current, "n_current")
-    n_features = check_positive_int(n_features, "n_features")
-    for label, k in (("n_mean", n_mean), ("n_variance", n_variance), ("n_new", n_new)):
-        if not 0 <= k <= n_features:
-            raise ValueError(f"{label}={k} must be between 0 and n_features={n_features}")
-    if variance_factor <= 0:
-        raise ValueError(f"variance_factor must be positive, got {variance_factor}")
-    rng = np.random.default_rng(random_state)
-    cols = [f"{prefix}{i}" for i in range(n_features)]
-    reference = pd.DataFrame(rng.normal(size=(n_reference, n_features)), columns=cols)
-
-    def fresh():
-        return rng.normal(size=(n_current, n_features))
-
-    current, drifted = {}, {}
-    current["no_drift"], drifted["no_drift"] = pd.DataFrame(fresh(), columns=cols), []
-
-    X = fresh()
-    idx = np.sort(rng.choice(n_features, n_mean, replace=False))
-    X[:, idx] += mean_shift
-    current["mean_shift"], drifted["mean_shift"] = pd.DataFrame(X, columns=cols), \
-        [cols[i] for i in idx]
-
-    X = fresh()
-    idx = np.sort(rng.choice(n_features, n_variance, replace=False))
-    X[:, idx] *= math.sqrt(variance_factor)
-    current["variance_change"], drifted["variance_change"] = pd.DataFrame(X, columns=cols), \
-        [cols[i] for i in idx]
-
-    X = fresh()
-    idx = np.sort(rng.choice(n_features, n_new, replace=False))
-    mode, spread = 0.95, math.sqrt(1 - 0.95 ** 2)  # mixture of N(+-0.95, 0.31^2): mean 0, var 1
-    signs = rng.choice([-1.0, 1.0], size=(n_current, len(idx)))
-    X[:, idx] = signs * mode + spread * rng.normal(size=(n_current, len(idx)))
-    current["new_distribution"], drifted["new_distribution"] = \
-        pd.DataFrame(X, columns=cols), [cols[i] for i in idx]
-    return DriftScenarios(reference, current, drifted)

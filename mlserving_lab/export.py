@@ -16,19 +16,14 @@ save_torchscript, load_torchscript
 export_pt2, save_pt2, load_pt2   torch.export, the successor of TorchScript
 check_parity         max |probability difference| + label agreement; raises beyond tolerance
 ParityReport, ParityError
-serialized_size      bytes an object takes when serialized in its natural format
 artifact_table       size on disk and load time: joblib (several compress levels), ONNX,
                      TorchScript, .pt2
-compare_models       accuracy, agreement with a reference, size and one-row latency per model
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
-import io
 import json
-import logging
 import os
 import tempfile
 import time
@@ -39,8 +34,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlserving_lab._io import atomic_path, atomic_write_bytes
+from mlserving_lab._torch import check_torch_module, quiet_torch
 from mlserving_lab._validation import check_array, check_fitted, feature_names
+from mlserving_lab.atomic import atomic_path, atomic_write_bytes
+from mlserving_lab.errors import (
+    ParityError,
+    UnsupportedModelError,
+)
+from mlserving_lab.measure import model_outputs
 
 if TYPE_CHECKING:  # pandas is imported lazily at run time
     import pandas as pd
@@ -53,13 +54,11 @@ __all__ = [
     "UnsupportedModelError",
     "artifact_table",
     "check_parity",
-    "compare_models",
     "export_pt2",
     "load_pt2",
     "load_torchscript",
     "save_pt2",
     "save_torchscript",
-    "serialized_size",
     "to_onnx",
     "to_torchscript",
     "torch_to_onnx",
@@ -72,14 +71,6 @@ DEFAULT_OPSET = {"": 21, "ai.onnx.ml": 3}
 TORCH_OPSET = 20
 
 _META_KEY = "mlserving_lab"
-
-
-class UnsupportedModelError(TypeError):
-    """The estimator cannot be converted to ONNX (no converter, or the converter failed)."""
-
-
-class ParityError(AssertionError):
-    """An exported model disagrees with its original beyond the tolerance."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,37 +477,8 @@ def to_onnx(model, X_sample, *, target_opset=None, name: str | None = None) -> O
 # ---------------------------------------------------------------------------------------------
 # torch helpers
 # ---------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _quiet_torch():
-    """Silence the warnings and log lines torch prints for things we know are expected.
-
-    TorchScript (``torch.jit``) and ``torch.ao.quantization`` raise DeprecationWarnings in
-    torch 2.13 (the notebooks say so in words), and the dynamo ONNX exporter logs one line per
-    missing optional package.
-    """
-    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "torch._dynamo",
-                                              "torch.fx", "onnxscript")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            with contextlib.redirect_stdout(io.StringIO()):
-                yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
 
 
-def _check_torch_module(module, name: str = "module"):
-    import torch
-
-    if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(module).__name__}")
-    return torch
 
 
 def _torch_sample(X_sample, n_features: int | None = None):
@@ -663,12 +625,12 @@ def torch_to_onnx(module, X_sample, path=None, *, classes=None, opset_version: i
     >>> onx.predict_proba(np.zeros((3, 4))).shape  # doctest: +SKIP
     (3, 2)
     """
-    torch = _check_torch_module(module)
+    torch = check_torch_module(module)
     x = _torch_sample(X_sample, _infer_in_features(module))
     was_training = module.training
     module.eval()
     try:
-        with _quiet_torch(), tempfile.TemporaryDirectory() as tmp:
+        with quiet_torch(), tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "model.onnx")
             program = torch.onnx.export(
                 module, (x,), dynamo=True, verbose=False, opset_version=opset_version,
@@ -717,11 +679,11 @@ def to_torchscript(module, X_sample=None, *, method: str = "trace"):
     ValueError
         If ``method`` is unknown or ``X_sample`` is missing for tracing.
     """
-    torch = _check_torch_module(module)
+    torch = check_torch_module(module)
     if method not in ("trace", "script"):
         raise ValueError(f"method must be 'trace' or 'script', got {method!r}")
     module.eval()
-    with _quiet_torch():
+    with quiet_torch():
         if method == "script":
             return torch.jit.script(module)
         if X_sample is None:
@@ -746,7 +708,7 @@ def save_torchscript(scripted, path) -> Path:
     if not isinstance(scripted, torch.jit.ScriptModule):
         raise TypeError(f"expected a TorchScript module (from to_torchscript), got "
                         f"{type(scripted).__name__}")
-    with _quiet_torch(), atomic_path(path) as tmp:
+    with quiet_torch(), atomic_path(path) as tmp:
         torch.jit.save(scripted, str(tmp))
     return Path(path)
 
@@ -766,7 +728,7 @@ def load_torchscript(path):
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"no TorchScript file at {path}")
-    with _quiet_torch():
+    with quiet_torch():
         return torch.jit.load(str(path))
 
 
@@ -787,11 +749,11 @@ def export_pt2(module, X_sample, *, dynamic_batch: bool = True):
     torch.export.ExportedProgram
         Call ``program.module()(x)`` to run it.
     """
-    torch = _check_torch_module(module)
+    torch = check_torch_module(module)
     x = _torch_sample(X_sample, _infer_in_features(module))
     module.eval()
     shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
-    with _quiet_torch():
+    with quiet_torch():
         return torch.export.export(module, (x,), dynamic_shapes=shapes)
 
 
@@ -812,7 +774,7 @@ def save_pt2(program, path) -> Path:
     if not isinstance(program, torch.export.ExportedProgram):
         raise TypeError(f"expected a torch.export.ExportedProgram (from export_pt2), got "
                         f"{type(program).__name__}")
-    with _quiet_torch(), atomic_path(path, suffix=".pt2") as tmp:
+    with quiet_torch(), atomic_path(path, suffix=".pt2") as tmp:
         torch.export.save(program, str(tmp))
     return Path(path)
 
@@ -832,7 +794,7 @@ def load_pt2(path):
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"no .pt2 file at {path}")
-    with _quiet_torch():
+    with quiet_torch():
         return torch.export.load(str(path))
 
 
@@ -883,35 +845,6 @@ class ParityReport:
         return f"<span style='color:{color}'>{str(self)}</span>"
 
 
-def _outputs(model, X):
-    """(probabilities or values, labels or None) of ``model`` on ``X``."""
-    try:
-        import torch
-
-        if isinstance(model, torch.nn.Module):
-            model = TorchPredictor(model)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-    has_proba = False
-    try:
-        has_proba = callable(getattr(model, "predict_proba", None))
-    except AttributeError:
-        has_proba = False
-    if has_proba:
-        proba = np.asarray(model.predict_proba(X), dtype=np.float64)
-        labels = np.asarray(model.predict(X)) if hasattr(model, "predict") else None
-        if labels is None:
-            classes = getattr(model, "classes_", None)
-            idx = proba.argmax(axis=1)
-            labels = idx if classes is None else np.asarray(classes)[idx]
-        return proba, labels
-    if hasattr(model, "predict"):
-        return np.asarray(model.predict(X), dtype=np.float64), None
-    if callable(model):
-        out = np.asarray(model(X), dtype=np.float64)
-        return out, (out.argmax(axis=1) if out.ndim == 2 else None)
-    raise TypeError(f"cannot get predictions from {type(model).__name__}: it has no "
-                    "predict_proba or predict method and is not callable")
 
 
 def check_parity(reference, candidate, X, *, atol: float = 1e-4, min_agreement: float = 1.0,
@@ -970,8 +903,8 @@ def check_parity(reference, candidate, X, *, atol: float = 1e-4, min_agreement: 
         raise ValueError(f"min_agreement must be between 0 and 1, got {min_agreement!r}")
     label = name or getattr(candidate, "name", None) or type(candidate).__name__
     check_array(X, name="X")
-    ref_out, ref_labels = _outputs(reference, X)
-    cand_out, cand_labels = _outputs(candidate, X)
+    ref_out, ref_labels = model_outputs(reference, X)
+    cand_out, cand_labels = model_outputs(candidate, X)
     if ref_out.shape != cand_out.shape:
         raise ValueError(f"{label} returns shape {cand_out.shape} but the reference returns "
                          f"{ref_out.shape}; they are not the same kind of model")
@@ -999,52 +932,6 @@ def check_parity(reference, candidate, X, *, atol: float = 1e-4, min_agreement: 
 # ---------------------------------------------------------------------------------------------
 # Sizes, load times and the comparison table
 # ---------------------------------------------------------------------------------------------
-def serialized_size(model, *, compress: int = 0) -> int:
-    """Bytes ``model`` takes when serialized in its natural format.
-
-    Lesson 02. ONNX predictors: the ONNX bytes. torch modules: ``torch.save`` of the
-    state dict; TorchScript: ``torch.jit.save``; ``torch.export`` programs: ``.pt2``;
-    :class:`TorchPredictor`: its module. Anything else: ``joblib.dump`` (with ``compress``).
-
-    Parameters
-    ----------
-    model : object
-    compress : int, default 0
-        joblib compression level (0-9) for joblib-serialized objects.
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> serialized_size({"w": np.zeros(1000)}) > 8000
-    True
-    """
-    if isinstance(model, OnnxPredictor):
-        return model.nbytes
-    if isinstance(model, TorchPredictor):
-        return serialized_size(model.module)
-    mod = type(model).__module__ or ""
-    if mod.startswith("torch"):
-        import torch
-
-        buf = io.BytesIO()
-        with _quiet_torch():
-            if isinstance(model, torch.jit.ScriptModule):
-                torch.jit.save(model, buf)
-            elif isinstance(model, torch.export.ExportedProgram):
-                torch.export.save(model, buf)
-            elif isinstance(model, torch.nn.Module):
-                torch.save(model.state_dict(), buf)
-            else:
-                torch.save(model, buf)
-        return buf.getbuffer().nbytes
-    import joblib
-
-    buf = io.BytesIO()
-    joblib.dump(model, buf, compress=compress)
-    return buf.getbuffer().nbytes
 
 
 def _time_load(load, repeats: int) -> float:
@@ -1100,7 +987,7 @@ def artifact_table(model, X_sample, *, compress_levels=(0, 3, 5, 9), directory=N
         if is_torch:
             import torch
 
-            _check_torch_module(model)
+            check_torch_module(model)
             p = folder / "model_state_dict.pt"
             with atomic_path(p) as t:
                 torch.save(model.state_dict(), t)
@@ -1137,80 +1024,5 @@ def artifact_table(model, X_sample, *, compress_levels=(0, 3, 5, 9), directory=N
     return df
 
 
-def compare_models(models: dict, X, y=None, *, reference: str | None = None,
-                   n_runs: int = 200, warmup: int = 20) -> pd.DataFrame:
-    """One row per model: accuracy, agreement with a reference, size and one-row latency.
-
-    Lesson 02. The table behind every "which variant do we ship?" decision in the lesson.
-    Latency is measured with :func:`mlserving_lab.serving.benchmark_latency` on one row per
-    call (what a real-time request costs).
-
-    Parameters
-    ----------
-    models : dict of name -> model
-        Anything with ``predict`` (and ``predict_proba`` for the probability columns); torch
-        modules are wrapped in :class:`TorchPredictor`.
-    X : array-like or DataFrame
-        Held-out rows.
-    y : array-like, optional
-        True labels; adds an ``accuracy`` column.
-    reference : str, optional
-        Name of the model the others are compared with (default: the first one).
-    n_runs, warmup : int
-        Passed to ``benchmark_latency``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by name; columns ``accuracy`` (if ``y``), ``agreement``, ``max_abs_diff``,
-        ``size_kb``, ``p50_ms``, ``p99_ms``, ``throughput_rows_s``.
-
-    Raises
-    ------
-    ValueError
-        If ``models`` is empty, ``reference`` is not one of its keys, or ``y`` has a different
-        length than ``X``.
-    """
-    import pandas as pd
-
-    from mlserving_lab.serving import benchmark_latency
-
-    if not isinstance(models, dict) or not models:
-        raise ValueError("models must be a non-empty dict of name -> model")
-    reference = reference if reference is not None else next(iter(models))
-    if reference not in models:
-        raise ValueError(f"reference {reference!r} is not one of the models: {list(models)}")
-    check_array(X, name="X")
-    if y is not None:
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"y has {len(y)} labels but X has {len(X)} rows")
-    wrapped = {}
-    for key, m in models.items():
-        if type(m).__module__.startswith("torch") and not hasattr(m, "predict"):
-            m = TorchPredictor(m, name=str(key))
-        wrapped[key] = m
-    ref_out, ref_labels = _outputs(wrapped[reference], X)
-    rows = []
-    for key, m in wrapped.items():
-        out, labels = _outputs(m, X)
-        row = {}
-        if y is not None and labels is not None:
-            row["accuracy"] = float(np.mean(np.asarray(labels).astype(str)
-                                            == y.astype(str)))
-        if labels is not None and ref_labels is not None:
-            row["agreement"] = float(np.mean(np.asarray(labels).astype(str)
-                                             == np.asarray(ref_labels).astype(str)))
-        row["max_abs_diff"] = (float(np.max(np.abs(out - ref_out)))
-                               if out.shape == ref_out.shape else float("nan"))
-        row["size_kb"] = serialized_size(m) / 1024
-        rep = benchmark_latency(m.predict, X, n_runs=n_runs, warmup=warmup, batch_size=1)
-        row.update(p50_ms=rep.p50_ms, p99_ms=rep.p99_ms,
-                   throughput_rows_s=rep.throughput_rows_s)
-        rows.append(pd.Series(row, name=key))
-    return pd.DataFrame(rows)
 
 
-def _copy_module(module):
-    """Deep copy of a torch module (pruning and quantization must not touch the original)."""
-    return copy.deepcopy(module)

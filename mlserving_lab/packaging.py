@@ -35,7 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mlserving_lab._io import atomic_write_text
+from mlserving_lab.atomic import atomic_write_text
+from mlserving_lab.errors import (
+    ArtifactError,
+    ArtifactIntegrityError,
+    LibraryVersionWarning,
+    RecoveredArtifactWarning,
+    UntrustedTypesError,
+)
 
 __all__ = [
     "Artifact",
@@ -59,33 +66,6 @@ _MODEL_FILES = {"joblib": "model.joblib", "skops": "model.skops"}
 _CORE_LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "joblib")
 _PARTIAL = ".partial-"
 _BACKUP = ".old-"
-
-
-class ArtifactError(ValueError):
-    """An artifact folder that cannot be read: missing files, bad metadata, ..."""
-
-
-class ArtifactIntegrityError(ArtifactError):
-    """The model file's sha256 differs from the recorded one: it was changed or corrupted.
-
-    Nothing was unpickled.
-    """
-
-
-class UntrustedTypesError(ArtifactError):
-    """A skops file names types that were not explicitly trusted (nothing was loaded)."""
-
-    def __init__(self, message: str, types: list[str]):
-        super().__init__(message)
-        self.types = types
-
-
-class LibraryVersionWarning(UserWarning):
-    """Installed library versions differ from the ones the artifact was saved with."""
-
-
-class RecoveredArtifactWarning(UserWarning):
-    """The artifact folder was missing after an interrupted save; a complete copy was loaded."""
 
 
 # --------------------------------------------------------------------------------------------

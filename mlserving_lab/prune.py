@@ -91,14 +91,14 @@ def count_nodes(model) -> int:
 
 
 def _one_row_p50(model, X, n_runs: int) -> tuple[float, float]:
-    from mlserving_lab.serving import benchmark_latency
+    from mlserving_lab.measure import benchmark_latency
 
     rep = benchmark_latency(model.predict, X, n_runs=n_runs, warmup=max(5, n_runs // 10))
     return rep.p50_ms, rep.p99_ms
 
 
 def _size_kb(model) -> float:
-    from mlserving_lab.export import serialized_size
+    from mlserving_lab.measure import serialized_size
 
     return serialized_size(model) / 1024
 
@@ -333,9 +333,9 @@ def sparsity(module) -> float:
     ValueError
         If it has no Linear/Conv layers.
     """
-    from mlserving_lab.export import _check_torch_module
+    from mlserving_lab._torch import check_torch_module
 
-    _check_torch_module(module)
+    check_torch_module(module)
     layers = _prunable(module)
     if not layers:
         raise ValueError(f"{type(module).__name__} has no Linear or Conv layers")
@@ -408,16 +408,16 @@ def magnitude_prune(module, amount: float = 0.5, *, global_: bool = True):
     """
     import pandas as pd
 
-    from mlserving_lab.export import _check_torch_module, _copy_module
+    from mlserving_lab._torch import check_torch_module, copy_module
 
-    torch = _check_torch_module(module)
+    torch = check_torch_module(module)
     from torch.nn.utils import prune
 
     if isinstance(amount, (bool, np.bool_)) or not isinstance(amount, (int, float, np.number)):
         raise TypeError(f"amount must be a number between 0 and 1, got {amount!r}")
     if not 0.0 <= float(amount) <= 1.0:
         raise ValueError(f"amount must be between 0 and 1 (a fraction of weights), got {amount}")
-    model = _copy_module(module)
+    model = copy_module(module)
     layers = _prunable(model)
     if not layers:
         raise ValueError(f"{type(module).__name__} has no Linear or Conv layers to prune")

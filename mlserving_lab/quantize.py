@@ -512,11 +512,11 @@ def quantize_torch_dynamic(module):
     TypeError
         If ``module`` is not a torch module.
     """
-    from mlserving_lab.export import _check_torch_module, _copy_module, _quiet_torch
+    from mlserving_lab._torch import check_torch_module, copy_module, quiet_torch
 
-    torch = _check_torch_module(module)
-    model = _copy_module(module).eval()
-    with _quiet_torch():
+    torch = check_torch_module(module)
+    model = copy_module(module).eval()
+    with quiet_torch():
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
                                                       dtype=torch.qint8)
 
@@ -525,7 +525,7 @@ def quantization_report(variants: dict, X, y=None, *, reference: str | None = No
                         n_runs: int = 200, warmup: int = 20) -> pd.DataFrame:
     """Size, one-row latency and agreement with the float model for each variant.
 
-    Lesson 02. A thin layer over :func:`mlserving_lab.export.compare_models` that adds the
+    Lesson 02. A thin layer over :func:`mlserving_lab.measure.compare_models` that adds the
     size relative to the reference, so every quantized variant is judged on the same three
     axes: is it smaller, is it faster, does it still agree?
 
@@ -545,7 +545,7 @@ def quantization_report(variants: dict, X, y=None, *, reference: str | None = No
     pandas.DataFrame
         ``compare_models`` columns plus ``size_vs_float``.
     """
-    from mlserving_lab.export import compare_models
+    from mlserving_lab.measure import compare_models
 
     table = compare_models(variants, X, y, reference=reference, n_runs=n_runs, warmup=warmup)
     ref = reference if reference is not None else next(iter(variants))

@@ -24,9 +24,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlserving_lab.errors import (
+    ColumnTypeError,
+    DuplicateColumnError,
+    InputShapeError,
+    MissingColumnError,
+    MissingValueError,
+    NonFiniteValueError,
+    NotTableLikeError,
+    OutOfRangeError,
+    OutOfRangeWarning,
+    SchemaError,
+    SchemaFormatError,
+    SchemaWarning,
+    UnexpectedColumnError,
+    UnseenCategoryError,
+    UnseenCategoryWarning,
+)
+
 __all__ = [
-    "CATEGORICAL_COLUMNS",
-    "NUMERIC_COLUMNS",
     "ColumnSpec",
     "ColumnTypeError",
     "DuplicateColumnError",
@@ -47,85 +63,12 @@ __all__ = [
     "UnseenCategoryError",
     "UnseenCategoryWarning",
     "check_skew",
-    "make_mixed_dataset",
-    "make_mixed_split",
     "plot_skew",
 ]
 
 _SCHEMA_FORMAT = "mlserving-lab-input-schema"
 _SCHEMA_VERSION = 1
 _MAX_LISTED = 5
-
-
-# --------------------------------------------------------------------------------------------
-# Exceptions and warnings
-# --------------------------------------------------------------------------------------------
-class SchemaError(Exception):
-    """Base class of every validation error; catch it to handle them all.
-
-    Every concrete error is also a ``ValueError`` or a ``TypeError``. ``column`` names the
-    offending column when there is one (``None`` for whole-table problems).
-    """
-
-    def __init__(self, message: str, *, column: str | None = None):
-        super().__init__(message)
-        self.column = column
-
-
-class NotTableLikeError(SchemaError, TypeError):
-    """The input is not a table: None, a scalar, a string, a set, ..."""
-
-
-class InputShapeError(SchemaError, ValueError):
-    """The input is 1-D or 3-D, has no rows, or has the wrong number of columns."""
-
-
-class MissingColumnError(SchemaError, ValueError):
-    """A column seen in training is absent from the input."""
-
-
-class UnexpectedColumnError(SchemaError, ValueError):
-    """The input has a column that training never saw."""
-
-
-class DuplicateColumnError(SchemaError, ValueError):
-    """The input has two columns with the same name."""
-
-
-class ColumnTypeError(SchemaError, TypeError):
-    """A column holds the wrong kind of value (text or booleans where numbers belong, ...)."""
-
-
-class MissingValueError(SchemaError, ValueError):
-    """NaN / None / NA in a column that had no missing values in training."""
-
-
-class NonFiniteValueError(SchemaError, ValueError):
-    """Infinity in a column that had only finite values in training."""
-
-
-class UnseenCategoryError(SchemaError, ValueError):
-    """Strict mode: a category that training never saw."""
-
-
-class OutOfRangeError(SchemaError, ValueError):
-    """Strict mode: a number far outside the training range."""
-
-
-class SchemaFormatError(SchemaError, ValueError):
-    """A schema JSON document that cannot be read."""
-
-
-class SchemaWarning(UserWarning):
-    """Base class of the schema's warnings."""
-
-
-class UnseenCategoryWarning(SchemaWarning):
-    """A category that training never saw (an error in strict mode)."""
-
-
-class OutOfRangeWarning(SchemaWarning):
-    """A number far outside the training range (an error in strict mode)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1300,107 +1243,3 @@ def plot_skew(report: SkewReport, *, top: int = 15, ax=None):
     ax.set_xlabel("fraction of rows whose feature differs")
     ax.set_title(f"mismatch rate {report.mismatch_rate:.1%}")
     return ax
-
-
-# --------------------------------------------------------------------------------------------
-# The exercise dataset
-# --------------------------------------------------------------------------------------------
-NUMERIC_COLUMNS = ["age", "income", "tenure_months", "days_since_login", "support_calls"]
-CATEGORICAL_COLUMNS = ["region", "plan", "device"]
-
-_CATEGORIES = {
-    # (values, probabilities): the last value of each is rare (< 2 %).
-    "region": (["north", "south", "east", "west", "islands"], [0.32, 0.27, 0.22, 0.175, 0.015]),
-    "plan": (["basic", "standard", "premium", "legacy"], [0.45, 0.35, 0.19, 0.01]),
-    "device": (["mobile", "desktop", "tablet", "smart_tv"], [0.55, 0.30, 0.138, 0.012]),
-}
-
-
-def make_mixed_dataset(n_samples: int = 2000, *, missing_rate: float = 0.08,
-                       random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
-    """A seeded churn-like dataset with numeric and categorical columns.
-
-    Lesson 04 / exercise 2. Five numeric columns (``income``, ``tenure_months`` and
-    ``days_since_login`` have missing values) and three text columns with one rare category
-    each (``islands``, ``legacy``, ``smart_tv``, each under 2 % of rows). The binary target
-    ``churned`` depends on both kinds of column, so a model that mishandles either loses
-    accuracy.
-
-    Parameters
-    ----------
-    n_samples : int, default 2000
-    missing_rate : float, default 0.08
-        Fraction of missing values in ``income`` (``tenure_months`` and ``days_since_login``
-        get half of it).
-    random_state : int, default 0
-
-    Returns
-    -------
-    X : pandas.DataFrame
-        Columns :data:`NUMERIC_COLUMNS` (float64) then :data:`CATEGORICAL_COLUMNS` (text).
-    y : pandas.Series
-        0/1 target named ``churned``.
-
-    Examples
-    --------
-    >>> X, y = make_mixed_dataset(200)
-    >>> X.shape, sorted(y.unique().tolist())
-    ((200, 8), [0, 1])
-    """
-    n = int(n_samples)
-    if isinstance(n_samples, bool) or n < 10:
-        raise ValueError(f"n_samples must be an integer >= 10, got {n_samples!r}")
-    if not 0 <= missing_rate < 0.5:
-        raise ValueError(f"missing_rate must be in [0, 0.5), got {missing_rate!r}")
-    rng = np.random.default_rng(random_state)
-    age = np.clip(rng.normal(42, 12, n), 18, 90).round()
-    income = np.exp(rng.normal(10.6, 0.5, n)).round(-2)
-    tenure = rng.gamma(2.0, 14.0, n).round()
-    login = rng.exponential(9.0, n).round()
-    calls = rng.poisson(1.3, n).astype(np.float64)
-    cats = {c: rng.choice(v, size=n, p=p) for c, (v, p) in _CATEGORIES.items()}
-    logit = (-1.1 + 0.9 * (login - 9) / 9 + 0.55 * (calls - 1.3) - 0.035 * (tenure - 28)
-             - 0.6 * (np.log(income) - 10.6) - 0.012 * (age - 42)
-             + np.select([cats["plan"] == "basic", cats["plan"] == "premium",
-                          cats["plan"] == "legacy"], [0.5, -0.7, 1.2], 0.0)
-             + np.select([cats["device"] == "mobile", cats["device"] == "smart_tv"],
-                         [0.35, 0.8], 0.0)
-             + np.where(cats["region"] == "islands", 0.9, 0.0))
-    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
-    X = pd.DataFrame({"age": age, "income": income, "tenure_months": tenure,
-                      "days_since_login": login, "support_calls": calls})
-    for col, rate in (("income", missing_rate), ("tenure_months", missing_rate / 2),
-                      ("days_since_login", missing_rate / 2)):
-        X.loc[rng.random(n) < rate, col] = np.nan
-    for c in CATEGORICAL_COLUMNS:
-        X[c] = pd.Series(cats[c], dtype="str")
-    return X, pd.Series(y, name="churned")
-
-
-def make_mixed_split(n_samples: int = 2000, *, test_size: float = 0.25,
-                     missing_rate: float = 0.08, random_state: int = 0):
-    """:func:`make_mixed_dataset`, split into train and test (stratified, seeded).
-
-    Lesson 04 / exercise 2.
-
-    Parameters
-    ----------
-    n_samples : int, default 2000
-    test_size : float, default 0.25
-    missing_rate : float, default 0.08
-    random_state : int, default 0
-
-    Returns
-    -------
-    X_train, X_test, y_train, y_test
-
-    Examples
-    --------
-    >>> X_train, X_test, y_train, y_test = make_mixed_split(400)
-    >>> len(X_train), len(X_test)
-    (300, 100)
-    """
-    from sklearn.model_selection import train_test_split
-
-    X, y = make_mixed_dataset(n_samples, missing_rate=missing_rate, random_state=random_state)
-    return train_test_split(X, y, test_size=test_size, random_state=random_state, stratify=y)

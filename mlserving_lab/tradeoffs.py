@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlserving_lab._plotting import readable_log_axis
 from mlserving_lab._validation import check_array, check_positive_int
-from mlserving_lab.serving import _readable_log_axis, benchmark_latency
+from mlserving_lab.errors import (
+    NoModelFitsBudgetError,
+)
+from mlserving_lab.measure import benchmark_latency
 
 __all__ = [
     "NoModelFitsBudgetError",
@@ -27,10 +31,6 @@ __all__ = [
     "pareto_mask",
     "plot_frontier",
 ]
-
-
-class NoModelFitsBudgetError(ValueError):
-    """No model in the table meets the latency budget (Lesson 05)."""
 
 
 def _model_size_kb(model) -> float:
@@ -50,7 +50,7 @@ def evaluate_models(models: dict, X_test, y_test, *, X_train=None, y_train=None,
 
     Lesson 05. When ``X_train``/``y_train`` are given each model is fitted first (in place);
     otherwise the models must already be fitted. The score is measured on the full test set;
-    latency with :func:`mlserving_lab.serving.benchmark_latency` on ``batch_size``-row calls
+    latency with :func:`mlserving_lab.measure.benchmark_latency` on ``batch_size``-row calls
     (one row by default, which is what a real-time request costs).
 
     Parameters
@@ -340,7 +340,7 @@ def plot_frontier(table, *, latency: str = "p99_ms", score: str = "accuracy",
             ax.annotate(str(name), (x, y), textcoords="offset points", xytext=(5, 4),
                         fontsize="small")
     if logx and (lat > 0).all():
-        _readable_log_axis(ax, float(lat.min()), max(float(lat.max()), budget_ms or 0.0))
+        readable_log_axis(ax, float(lat.min()), max(float(lat.max()), budget_ms or 0.0))
     if budget_ms is not None:
         ax.axvline(budget_ms, color="#3182bd", linestyle="--", linewidth=1.5,
                    label=f"budget {budget_ms:g} ms")

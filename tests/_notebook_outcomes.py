@@ -7,9 +7,9 @@ from pathlib import Path
 
 import nbformat
 
-from mlserving_lab._nbexec import collect_results, execute_notebook
-from mlserving_lab.exercises import load_exercise
-from mlserving_lab.release import exercise_for
+from mlserving_lab.course._nbexec import collect_results, execute_notebook
+from mlserving_lab.course.exercises import load_exercise
+from mlserving_lab.course.release import exercise_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from mlserving_lab.release import INSTRUCTOR_TAG, exercise_for, learner_version
+from mlserving_lab.course.release import INSTRUCTOR_TAG, exercise_for, learner_version
 
 ROOT = Path(__file__).resolve().parents[1]
 START_HERE = "00_start_here"
@@ -75,7 +75,7 @@ def exercise_stems() -> list[str]:
 
     stems = []
     for path in sorted((ROOT / "solutions").glob("ex*.ipynb")):
-        module = f"mlserving_lab.exercises.{exercise_for(path.stem)}"
+        module = f"mlserving_lab.course.exercises.{exercise_for(path.stem)}"
         if (ROOT / "notebooks" / path.name).exists() and importlib.util.find_spec(module):
             stems.append(path.stem)
     return stems
@@ -123,7 +123,7 @@ def _all(outcome):
 TAMPER_NOTEBOOK = '''
 # Tampering inside the notebook: none of this reaches the grading process.
 import mlserving_lab
-from mlserving_lab.exercises import core
+from mlserving_lab.course.exercises import core
 
 def _always(self, *answers, hidden=False):
     return core.CheckResult(self.name, "correct", "pwned", points=self.points,
@@ -135,7 +135,7 @@ core.Exercise.grade_namespace = lambda self, ns: [_always(q) for q in self.quest
 core.load_exercise = lambda name: None
 q1.check = lambda *answers: print("Correct!")
 q2.checker = lambda *answers: None
-mlserving_lab.exercises.l00_start_here.q3.points = 100
+mlserving_lab.course.exercises.l00_start_here.q3.points = 100
 print(q1.check(mean_ms), q2.check(p50_ms, p99_ms).outcome)
 '''
 
@@ -165,7 +165,7 @@ CHECK_TIME_TAMPER = '''
 class Sneaky(float):
     """Patches the grader when the checker converts it to a number."""
     def __float__(self):
-        from mlserving_lab.exercises import core
+        from mlserving_lab.course.exercises import core
         def _always(self, *answers, hidden=False):
             return core.CheckResult(self.name, "correct", "pwned", points=self.points,
                                     max_points=self.points, exercise=self.exercise)
@@ -407,7 +407,7 @@ def build_exercise_pairs(folder) -> dict[str, tuple[str, Expected]]:
         ``{student: (exercise name, Expected)}``; outcomes are filled in by the test from the
         exercise's questions (all correct, or all not attempted).
     """
-    from mlserving_lab.exercises import load_exercise
+    from mlserving_lab.course.exercises import load_exercise
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

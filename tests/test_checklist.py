@@ -14,13 +14,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from mlserving_lab.checklist import CHECKLIST_ITEMS, audit_deployment
+from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, make_mixed_split
 from mlserving_lab.packaging import LibraryVersionWarning, load_artifact, save_artifact
-from mlserving_lab.skew import (
-    CATEGORICAL_COLUMNS,
-    NUMERIC_COLUMNS,
-    InputSchema,
-    make_mixed_split,
-)
+from mlserving_lab.skew import InputSchema
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from mlserving_lab import drift
+from mlserving_lab.datasets import make_drift_scenarios
 from mlserving_lab.drift import (
     DriftDetector,
     LowPowerWarning,
@@ -25,7 +26,6 @@ from mlserving_lab.drift import (
     chi2_test,
     js_distance,
     ks_test,
-    make_drift_scenarios,
     plot_feature_drift,
     plot_psi,
     psi,

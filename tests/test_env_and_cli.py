@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 from mlserving_lab import check_environment
-from mlserving_lab._env import TESTED_VERSIONS, EnvironmentMismatchWarning
+from mlserving_lab.environment import TESTED_VERSIONS, EnvironmentMismatchWarning
 
 
 def test_this_environment_matches_the_tested_versions():
@@ -59,7 +59,7 @@ def test_tested_versions_match_constraints_and_environment_yml():
 
 
 def test_doctor_command():
-    proc = subprocess.run([sys.executable, "-m", "mlserving_lab.cli", "doctor"],
+    proc = subprocess.run([sys.executable, "-m", "mlserving_lab.course.cli", "doctor"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert "Environment OK" in proc.stdout and "scikit-learn" in proc.stdout
@@ -67,7 +67,7 @@ def test_doctor_command():
 
 def test_console_script_usage():
     exe = ROOT / ".venv" / "bin" / "mlserving-lab"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mlserving_lab.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "mlserving_lab.course.cli"]
     proc = subprocess.run([*cmd, "bogus"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "unknown command 'bogus'" in proc.stderr
     proc = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60)

@@ -10,8 +10,8 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises.ex1_optimization_benchmark import (
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises.ex1_optimization_benchmark import (
     BASELINE_PARAMS,
     BUDGET_MS,
     EXERCISE,
@@ -22,7 +22,7 @@ from mlserving_lab.exercises.ex1_optimization_benchmark import (
     q4,
 )
 from mlserving_lab.export import to_onnx
-from mlserving_lab.serving import benchmark_latency
+from mlserving_lab.measure import benchmark_latency
 
 
 def distill(teacher, X):

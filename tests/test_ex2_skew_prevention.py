@@ -9,10 +9,11 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises.ex2_skew_prevention import EXERCISE, q1, q2, q3
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises.ex2_skew_prevention import EXERCISE, q1, q2, q3
+from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, make_mixed_split
 from mlserving_lab.packaging import predict_in_subprocess, save_artifact
-from mlserving_lab.skew import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, check_skew, make_mixed_split
+from mlserving_lab.skew import check_skew
 
 
 @pytest.fixture(scope="module")

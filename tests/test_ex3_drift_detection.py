@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mlserving_lab.drift import ks_test, make_drift_scenarios, psi
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises.ex3_drift_detection import (
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises.ex3_drift_detection import (
     EXERCISE,
     SCENARIO_NAMES,
     SENSITIVITY,
@@ -19,6 +18,8 @@ from mlserving_lab.exercises.ex3_drift_detection import (
     q4,
     reference_sensitivity,
 )
+from mlserving_lab.datasets import make_drift_scenarios
+from mlserving_lab.drift import ks_test, psi
 
 # ---- learner-style solutions (written the way a learner would, with scipy / numpy) ----------
 
@@ -184,7 +185,7 @@ def test_q4_both_ways(sensitivity):
 
 
 def test_learner_style_functions_reproduce_the_reference_sensitivity(sensitivity):
-    from mlserving_lab.exercises.ex3_drift_detection import _rates
+    from mlserving_lab.course.exercises.ex3_drift_detection import _rates
 
     small = dict(SENSITIVITY, seeds=(0, 1, 2))
     pd.testing.assert_frame_equal(_rates(ks_drift, psi_drift, small),

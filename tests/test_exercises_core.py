@@ -8,7 +8,7 @@ import warnings
 import cloudpickle
 import pytest
 
-from mlserving_lab.exercises import (
+from mlserving_lab.course.exercises import (
     CORRECT,
     ERROR,
     INCORRECT,
@@ -25,7 +25,7 @@ from mlserving_lab.exercises import (
     is_placeholder,
     load_exercise,
 )
-from mlserving_lab.exercises.core import RESULT_MIMETYPE, CheckResult
+from mlserving_lab.course.exercises.core import RESULT_MIMETYPE, CheckResult
 
 
 def _percentiles(p50, p99):
@@ -229,7 +229,7 @@ def test_load_exercise_and_unknown_names():
 def test_expect_number_names_the_variable():
     import numpy as np
 
-    from mlserving_lab.exercises import expect_number
+    from mlserving_lab.course.exercises import expect_number
 
     assert expect_number(np.float32(2.5), "p50_ms") == 2.5
     for bad, match in [("3", "`p50_ms` should be a number of ms, but it is str `'3'`"),

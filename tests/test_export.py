@@ -25,17 +25,16 @@ from mlserving_lab.export import (
     UnsupportedModelError,
     artifact_table,
     check_parity,
-    compare_models,
     export_pt2,
     load_pt2,
     load_torchscript,
     save_pt2,
     save_torchscript,
-    serialized_size,
     to_onnx,
     to_torchscript,
     torch_to_onnx,
 )
+from mlserving_lab.measure import compare_models, serialized_size
 
 torch = pytest.importorskip("torch")
 

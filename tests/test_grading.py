@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import mlserving_lab.grading as grading
-from mlserving_lab.grading import STATUSES, grade_submissions, main
+import mlserving_lab.course.grading as grading
+from mlserving_lab.course.grading import STATUSES, grade_submissions, main
 
 pytestmark = pytest.mark.slow
 
@@ -231,7 +231,7 @@ def test_correct_and_blank_of_every_exercise(tmp_path):
 
 
 def test_an_unexpected_grader_error_becomes_an_error_row(tmp_path, monkeypatch):
-    import mlserving_lab.grading as grading
+    import mlserving_lab.course.grading as grading
 
     real = grading._read_notebook
 
@@ -250,7 +250,7 @@ def test_an_unexpected_grader_error_becomes_an_error_row(tmp_path, monkeypatch):
 
 
 def test_a_wedged_runner_is_killed_and_reported(tmp_path, monkeypatch):
-    import mlserving_lab.grading as grading
+    import mlserving_lab.course.grading as grading
 
     nbformat.write(fx.correct_notebook(fx.START_HERE), tmp_path / "stuck.ipynb")
     monkeypatch.setattr(grading, "_EXTRACT_TIMEOUT", 0)
@@ -259,7 +259,7 @@ def test_a_wedged_runner_is_killed_and_reported(tmp_path, monkeypatch):
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     monkeypatch.setattr(grading, "_worker_cmd",
                         lambda kind, job: sleeper if kind == "execute"
-                        else [sys.executable, "-P", "-m", "mlserving_lab._grade_worker", kind,
+                        else [sys.executable, "-P", "-m", "mlserving_lab.course._grade_worker", kind,
                               str(job)])
     started = time.perf_counter()
     df = grade_submissions([tmp_path / "stuck.ipynb"], timeout=1, progress=False)
@@ -275,7 +275,7 @@ def test_onnxruntime_sessions_survive_the_trip_to_the_grading_process():
 
     from sklearn.linear_model import LogisticRegression
 
-    from mlserving_lab._grade_worker import _answer_pickler
+    from mlserving_lab.course._grade_worker import _answer_pickler
     from mlserving_lab.datasets import make_classification_split
     from mlserving_lab.export import to_onnx
 
@@ -294,7 +294,7 @@ def test_onnxruntime_sessions_survive_the_trip_to_the_grading_process():
 
 
 def test_mixed_exercises_get_the_union_of_question_columns():
-    from mlserving_lab.grading import _gradebook, _Submission
+    from mlserving_lab.course.grading import _gradebook, _Submission
 
     a = _Submission(Path("a.ipynb"), "a", "ex_a", questions=["q1", "q2"], max_score=3,
                     results={"q1": {"points": 1.0}, "q2": {"points": 2.0}})

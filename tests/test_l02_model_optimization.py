@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises.l02_model_optimization import EXERCISE, q1, q2, q3, q4, q5
 from mlserving_lab.datasets import make_classification_split
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises.l02_model_optimization import EXERCISE, q1, q2, q3, q4, q5
 from mlserving_lab.export import to_onnx
 
 

@@ -14,16 +14,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises.l04_training_serving_skew import EXERCISE, q1, q2, q3, q4
-from mlserving_lab.skew import (
-    CATEGORICAL_COLUMNS,
-    NUMERIC_COLUMNS,
-    InputSchema,
-    ServingPath,
-    check_skew,
-    make_mixed_split,
-)
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises.l04_training_serving_skew import EXERCISE, q1, q2, q3, q4
+from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, make_mixed_split
+from mlserving_lab.skew import InputSchema, ServingPath, check_skew
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises.l06_model_packaging import EXERCISE, q1, q2, q3, q4
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises.l06_model_packaging import EXERCISE, q1, q2, q3, q4
+from mlserving_lab.datasets import NUMERIC_COLUMNS, make_mixed_split
 from mlserving_lab.packaging import ArtifactIntegrityError, load_artifact, save_artifact
-from mlserving_lab.skew import NUMERIC_COLUMNS, make_mixed_split
 
 
 @pytest.fixture(scope="module")

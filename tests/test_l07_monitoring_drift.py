@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlserving_lab.drift import DriftDetector, ks_test, psi
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises.l07_monitoring_drift import (
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises.l07_monitoring_drift import (
     EXERCISE,
     SITUATIONS,
     make_big_window,
@@ -20,6 +19,7 @@ from mlserving_lab.exercises.l07_monitoring_drift import (
     q4,
     q5,
 )
+from mlserving_lab.drift import DriftDetector, ks_test, psi
 from mlserving_lab.monitoring import retraining_decision
 
 

@@ -7,15 +7,14 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises import l03_serving_patterns as l03
+from mlserving_lab.course.exercises import l05_latency_accuracy_tradeoffs as l05
 from mlserving_lab.datasets import make_classification_split
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises import l03_serving_patterns as l03
-from mlserving_lab.exercises import l05_latency_accuracy_tradeoffs as l05
+from mlserving_lab.measure import LatencyReport, benchmark_latency
 from mlserving_lab.serving import (
-    LatencyReport,
     MicroBatchPredictor,
     RealTimePredictor,
-    benchmark_latency,
     choose_serving_pattern,
     simulate_event_stream,
 )

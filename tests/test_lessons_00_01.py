@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from mlserving_lab.exercises import ____, assert_check_failed, assert_check_passed
-from mlserving_lab.exercises import l00_start_here as l00
-from mlserving_lab.exercises import l01_training_vs_inference as l01
-from mlserving_lab.serving import LatencyReport
+from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
+from mlserving_lab.course.exercises import l00_start_here as l00
+from mlserving_lab.course.exercises import l01_training_vs_inference as l01
+from mlserving_lab.measure import LatencyReport
 
 LAT = l00.LATENCIES_MS
 

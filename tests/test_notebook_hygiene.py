@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from _notebook_outcomes import ROOT, notebooks
 
-from mlserving_lab.exercises import load_exercise
-from mlserving_lab.release import exercise_for, release
+from mlserving_lab.course.exercises import load_exercise
+from mlserving_lab.course.release import exercise_for, release
 
 ALL = notebooks("solutions") + notebooks("notebooks")
 
@@ -47,7 +47,7 @@ def test_release_is_in_sync():
 
 
 def test_release_check_command_exits_zero():
-    proc = subprocess.run([sys.executable, "-m", "mlserving_lab.cli", "release", "--check"],
+    proc = subprocess.run([sys.executable, "-m", "mlserving_lab.course.cli", "release", "--check"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "in sync" in proc.stdout

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from mlserving_lab.release import (
+from mlserving_lab.course.release import (
     MD_PROMPT,
     ReleaseError,
     exercise_for,
@@ -121,7 +121,7 @@ def test_release_check_cli_exit_codes(tmp_path):
     src, dst = tmp_path / "solutions", tmp_path / "notebooks"
     src.mkdir()
     nbformat.write(_solution_nb(), src / "00_start_here.ipynb")
-    cmd = [sys.executable, "-m", "mlserving_lab.cli", "release", "--solutions", str(src),
+    cmd = [sys.executable, "-m", "mlserving_lab.course.cli", "release", "--solutions", str(src),
            "--notebooks", str(dst)]
     proc = subprocess.run([*cmd, "--check"], capture_output=True, text=True)
     assert proc.returncode == 1 and "out of sync" in proc.stdout

@@ -15,13 +15,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from mlserving_lab.datasets import make_classification_split
+from mlserving_lab.measure import LatencyReport, benchmark_latency
 from mlserving_lab.serving import (
-    LatencyReport,
     MicroBatchPredictor,
     RealTimePredictor,
     ServingDecision,
     batch_predict,
-    benchmark_latency,
     choose_serving_pattern,
     dask_predict,
     iter_batch_predict,

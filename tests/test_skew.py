@@ -19,9 +19,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from mlserving_lab.skew import (
+from mlserving_lab.datasets import (
     CATEGORICAL_COLUMNS,
     NUMERIC_COLUMNS,
+    make_mixed_dataset,
+    make_mixed_split,
+)
+from mlserving_lab.skew import (
     ColumnTypeError,
     DuplicateColumnError,
     InputSchema,
@@ -40,8 +44,6 @@ from mlserving_lab.skew import (
     UnseenCategoryError,
     UnseenCategoryWarning,
     check_skew,
-    make_mixed_dataset,
-    make_mixed_split,
     plot_skew,
 )
 

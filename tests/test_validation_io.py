@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from mlserving_lab._io import atomic_path, atomic_write_bytes, atomic_write_text
 from mlserving_lab._validation import (
     check_array,
     check_fitted,
@@ -15,6 +14,7 @@ from mlserving_lab._validation import (
     check_positive_int,
     feature_names,
 )
+from mlserving_lab.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from mlserving_lab.datasets import make_classification_split
 
 

@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question
 from mlserving_lab.drift import DriftDetector, adjust_pvalues, ks_test, psi
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question
 from mlserving_lab.monitoring import retraining_decision
 
 __all__ = ["EXERCISE", "SITUATIONS", "make_big_window", "make_null_windows", "make_tiny_shift",

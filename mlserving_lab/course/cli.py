@@ -15,6 +15,22 @@ commands:
 Run `mlserving-lab COMMAND --help` for a command's options."""
 
 
+def doctor(argv: list[str] | None = None) -> int:
+    """`mlserving-lab doctor`: print the report; exit 1 with --strict when anything differs."""
+    import argparse
+
+    from mlserving_lab.environment import check_environment
+
+    parser = argparse.ArgumentParser(prog="mlserving-lab doctor",
+                                     description="Show installed versions against tested ones.")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when anything differs")
+    args = parser.parse_args(argv)
+    report = check_environment(warn=False)
+    print(report)
+    print(f"\nPython executable: {sys.executable}")
+    return 1 if (args.strict and not report.ok) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mlserving-lab`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -23,15 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "doctor":
-        from mlserving_lab._env import _doctor
-
-        return _doctor(rest)
+        return doctor(rest)
     if command == "release":
-        from mlserving_lab.release import main as release_main
+        from mlserving_lab.course.release import main as release_main
 
         return release_main(rest)
     if command == "grade":
-        from mlserving_lab.grading import main as grade_main
+        from mlserving_lab.course.grading import main as grade_main
 
         return grade_main(rest)
     if command in ("version", "--version"):

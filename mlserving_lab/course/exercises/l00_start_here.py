@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call, expect_number
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call, expect_number
 
 #: Latencies (ms) of ten requests to a model server, used by the warm-up questions.
 LATENCIES_MS = [4.1, 3.8, 5.0, 4.4, 3.9, 41.0, 4.2, 4.0, 4.6, 3.7]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call
 
 #: The exercise's data: 4000 rows x 30 features (the syllabus's 30 features, fewer rows).
 DATA = dict(n_samples=4000, n_features=30, n_informative=10, random_state=1)

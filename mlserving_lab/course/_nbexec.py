@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from mlserving_lab.exercises.core import RESULT_MIMETYPE
+from mlserving_lab.course.exercises.core import RESULT_MIMETYPE
 
 __all__ = ["CURRENT_ENV_KERNEL", "collect_results", "execute_notebook", "kernel_manager"]
 

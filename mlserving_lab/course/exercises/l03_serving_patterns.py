@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import math
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, expect_number
-from mlserving_lab.serving import (
-    SERVING_PATTERNS,
-    LatencyReport,
-    RealTimePredictor,
-    _fmt_ms,
-    choose_serving_pattern,
-)
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, expect_number
+from mlserving_lab.measure import LatencyReport, format_ms
+from mlserving_lab.serving import SERVING_PATTERNS, RealTimePredictor, choose_serving_pattern
 
 #: Five serving situations, described the way a product team would. Map each to a pattern.
 SCENARIOS = {
@@ -83,7 +78,7 @@ def _check_speedup(one_row, batched, speedup):
                         f"{want:.4g} rows/s ratio")
     return (f"Correct: scoring {batched.batch_size} rows per call moves "
             f"{want:.0f}x more rows per second than one row per call; the fixed cost of each "
-            f"call (about {_fmt_ms(one_row.p50_ms)} here) is paid once per batch.")
+            f"call (about {format_ms(one_row.p50_ms)} here) is paid once per batch.")
 
 
 def _check_stream(report_1, report_32, lower_p50):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import platform
-import sys
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
+
+from mlserving_lab.errors import (
+    EnvironmentMismatchWarning,
+)
 
 __all__ = ["TESTED_VERSIONS", "EnvironmentMismatchWarning", "EnvironmentReport",
            "check_environment"]
@@ -33,10 +36,6 @@ TESTED_VERSIONS: dict[str, str] = {
 
 #: Packages that only some lessons need; missing ones are reported, not warned about.
 OPTIONAL = {"dask": "2026.8.0", "distributed": "2026.8.0"}
-
-
-class EnvironmentMismatchWarning(UserWarning):
-    """Installed versions differ from the ones the course was tested with."""
 
 
 def _major_minor(version: str) -> tuple[str, ...]:
@@ -166,17 +165,3 @@ def check_environment(*, warn: bool = True, packages: dict[str, str] | None = No
     if warn and report.problems:
         warnings.warn(report.summary(), EnvironmentMismatchWarning, stacklevel=2)
     return report
-
-
-def _doctor(argv: list[str] | None = None) -> int:
-    """`mlserving-lab doctor`: print the report; exit 1 with --strict when anything differs."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="mlserving-lab doctor",
-                                     description="Show installed versions against tested ones.")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when anything differs")
-    args = parser.parse_args(argv)
-    report = check_environment(warn=False)
-    print(report)
-    print(f"\nPython executable: {sys.executable}")
-    return 1 if (args.strict and not report.ok) else 0

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call
 
 __all__ = ["EXERCISE", "q1", "q2", "q3"]
 
 
 def _fresh(n: int = 400, seed: int = 2024):
-    from mlserving_lab.skew import make_mixed_dataset
+    from mlserving_lab.datasets import make_mixed_dataset
 
     return make_mixed_dataset(n, random_state=seed)
 
@@ -51,7 +51,7 @@ def _check_pipeline(pipeline):
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
     from sklearn.utils.validation import check_is_fitted
 
-    from mlserving_lab.skew import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS
+    from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS
 
     if not isinstance(pipeline, Pipeline):
         raise Incorrect(f"`pipeline` should be a scikit-learn Pipeline, got "

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, expect_number
-from mlserving_lab.exercises.ex4_pareto_frontier import (
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, expect_number
+from mlserving_lab.course.exercises.ex4_pareto_frontier import (
     _check_choice,
     _check_pareto,
     _check_table,

@@ -26,7 +26,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlserving_lab._io import atomic_write_text
+from mlserving_lab.atomic import atomic_write_text
 
 __all__ = ["INSTRUCTOR_TAG", "ReleaseError", "ReleaseReport", "exercise_for", "learner_version",
            "release", "strip_solution_blocks"]
@@ -272,7 +272,7 @@ def release(solutions_dir=None, notebooks_dir=None, *, check: bool = False,
     check : bool, default False
         Write nothing; report notebooks that are missing, differ, or have no source.
     verify_exercises : bool, default True
-        Require ``mlserving_lab.exercises.<exercise>`` to exist for every notebook.
+        Require ``mlserving_lab.course.exercises.<exercise>`` to exist for every notebook.
 
     Returns
     -------
@@ -292,8 +292,8 @@ def release(solutions_dir=None, notebooks_dir=None, *, check: bool = False,
         expected.add(path.name)
         exercise = exercise_for(name)
         if verify_exercises and importlib.util.find_spec(
-                f"mlserving_lab.exercises.{exercise}") is None:
-            raise ReleaseError(f"{path}: its questions module mlserving_lab/exercises/"
+                f"mlserving_lab.course.exercises.{exercise}") is None:
+            raise ReleaseError(f"{path}: its questions module mlserving_lab/course/exercises/"
                                f"{exercise}.py does not exist")
         try:
             nb = nbformat.read(path, as_version=4)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, expect_number
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, expect_number
 from mlserving_lab.tradeoffs import pareto_mask
 
 #: The latency budget of the exercise (milliseconds, on the p99 column).
@@ -207,13 +207,20 @@ def _check_models_table(models, table):
                 if found:
                     hint = f" (your {cls} models have {param} = {found})"
             raise Incorrect(f"`models` has no {desc}{hint}")
-    from mlserving_lab._validation import check_fitted
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
 
     for name, m in models.items():
+        if not hasattr(m, "predict"):
+            raise Incorrect(f"`models[{name!r}]` must be a fitted estimator with a predict "
+                            f"method, got {type(m).__name__}")
         try:
-            check_fitted(m, name=f"models[{name!r}]")
-        except (TypeError, ValueError) as exc:
-            raise Incorrect(str(exc)) from None
+            check_is_fitted(m)
+        except NotFittedError:
+            raise Incorrect(f"`models[{name!r}]` ({type(m).__name__}) is not fitted yet; call "
+                            f"`.fit(X, y)` first") from None
+        except TypeError:
+            pass
     _check_table(table)
     if set(table.index) != set(models):
         missing = [n for n in models if n not in set(table.index)]

@@ -1,7 +1,7 @@
 """Exercise 3: a drift detection system (KS and PSI on four seeded scenarios).
 
 The learner writes two detection functions, ``ks_drift`` and ``psi_drift``, runs them on the
-four scenarios of :func:`mlserving_lab.drift.make_drift_scenarios` and measures which method
+four scenarios of :func:`mlserving_lab.datasets.make_drift_scenarios` and measures which method
 is more sensitive to which kind of drift. The checkers call the learner's functions on fresh
 data the learner has never seen (other sizes, names, seeds and shifts) and compare every number
 with :mod:`mlserving_lab.drift`.
@@ -16,13 +16,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from mlserving_lab.drift import (
-    DriftScenarios,
-    ks_test,
-    make_drift_scenarios,
-    psi,
-)
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.datasets import DriftScenarios, make_drift_scenarios
+from mlserving_lab.drift import ks_test, psi
 
 __all__ = ["EXERCISE", "SCENARIO_NAMES", "SENSITIVITY", "q1", "q2", "q3", "q4",
            "reference_ks_drift", "reference_psi_drift", "reference_sensitivity"]

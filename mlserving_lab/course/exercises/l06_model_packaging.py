@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question
 
 __all__ = ["EXERCISE", "q1", "q2", "q3", "q4"]
 

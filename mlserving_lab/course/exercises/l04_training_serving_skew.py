@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call
 
 __all__ = ["EXERCISE", "q1", "q2", "q3", "q4"]
 
@@ -21,7 +21,7 @@ _SOURCES = {
 
 
 def _fresh(n: int = 300, seed: int = 99):
-    from mlserving_lab.skew import make_mixed_dataset
+    from mlserving_lab.datasets import make_mixed_dataset
 
     X, y = make_mixed_dataset(n, random_state=seed)
     return X, y
@@ -149,13 +149,8 @@ q3 = Question(
 
 # ---------------------------------------------------------------------------------- q2
 def _check_schema(schema):
-    from mlserving_lab.skew import (
-        CATEGORICAL_COLUMNS,
-        NUMERIC_COLUMNS,
-        InputSchema,
-        MissingColumnError,
-        SchemaError,
-    )
+    from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS
+    from mlserving_lab.skew import InputSchema, MissingColumnError, SchemaError
 
     if not isinstance(schema, InputSchema):
         raise Incorrect(f"`schema` should be an InputSchema, got {type(schema).__name__}; use "

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call, expect_number
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call, expect_number
 
 #: A Unix timestamp in seconds (November 2026), the scale at which float32 loses precision.
 TIMESTAMP_S = 1_795_000_000

@@ -460,7 +460,7 @@ class Exercise:
     Parameters
     ----------
     name : str
-        The module name under :mod:`mlserving_lab.exercises`, e.g. ``"ex1_optimization_benchmark"``.
+        The module name under :mod:`mlserving_lab.course.exercises`, e.g. ``"ex1_optimization_benchmark"``.
     questions : sequence of Question
     """
 
@@ -514,14 +514,14 @@ class Exercise:
 
 def available_exercises() -> list[str]:
     """Names of every exercise module shipped with the package."""
-    import mlserving_lab.exercises as pkg
+    import mlserving_lab.course.exercises as pkg
 
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
                   if re.match(r"^(ex\d+|l\d\d)_", m.name))
 
 
 def load_exercise(name: str) -> Exercise:
-    """Import ``mlserving_lab.exercises.<name>`` and return its ``EXERCISE``.
+    """Import ``mlserving_lab.course.exercises.<name>`` and return its ``EXERCISE``.
 
     Raises
     ------
@@ -530,13 +530,13 @@ def load_exercise(name: str) -> Exercise:
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name or ""):
         raise ValueError(f"{name!r} is not a valid exercise name")
-    if importlib.util.find_spec(f"mlserving_lab.exercises.{name}") is None:
+    if importlib.util.find_spec(f"mlserving_lab.course.exercises.{name}") is None:
         raise ValueError(f"unknown exercise {name!r}; available: "
                          f"{', '.join(available_exercises())}")
-    module = importlib.import_module(f"mlserving_lab.exercises.{name}")
+    module = importlib.import_module(f"mlserving_lab.course.exercises.{name}")
     exercise = getattr(module, "EXERCISE", None)
     if not isinstance(exercise, Exercise):
-        raise ValueError(f"mlserving_lab.exercises.{name} defines no EXERCISE")
+        raise ValueError(f"mlserving_lab.course.exercises.{name} defines no EXERCISE")
     return exercise
 
 

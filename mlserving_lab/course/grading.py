@@ -45,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlserving_lab._io import atomic_path, atomic_write_text
+from mlserving_lab.atomic import atomic_path, atomic_write_text
 
 __all__ = ["STATUSES", "grade_submissions", "main"]
 
@@ -125,7 +125,7 @@ def _metadata_exercise(nb) -> str | None:
 # -- child processes -------------------------------------------------------------------------
 def _worker_cmd(kind: str, job_file: Path) -> list[str]:
     # -P: the working directory (the learner's folder) is not put on sys.path.
-    return [sys.executable, "-P", "-m", "mlserving_lab._grade_worker", kind, str(job_file)]
+    return [sys.executable, "-P", "-m", "mlserving_lab.course._grade_worker", kind, str(job_file)]
 
 
 def _is_our_kernel(pid: int, connection_hint: str) -> bool:
@@ -218,7 +218,7 @@ def _describe_cell_errors(errors: list[dict]) -> str:
 
 def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeout: float,
                max_memory_mb: int) -> _Submission:
-    from mlserving_lab.exercises.core import load_exercise
+    from mlserving_lab.course.exercises.core import load_exercise
 
     started = time.perf_counter()
     sub = _Submission(path=path, student=path.stem, exercise=exercise or "")
@@ -585,7 +585,7 @@ def grade_submissions(paths, *, exercise: str | None = None, timeout: float = _D
     """
     from tqdm.auto import tqdm
 
-    from mlserving_lab.exercises.core import load_exercise
+    from mlserving_lab.course.exercises.core import load_exercise
 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
@@ -662,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"memory cap per kernel in MB, 0 for none "
                              f"(default {_DEFAULT_MAX_MEMORY_MB})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    from mlserving_lab._grade_worker import _skip_slow_schema_formats
+    from mlserving_lab.course._grade_worker import _skip_slow_schema_formats
 
     _skip_slow_schema_formats()  # this process is the command itself: safe to do here
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlserving_lab.exercises.core import Exercise, Incorrect, Question, call
+from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call
 
 # ---------------------------------------------------------------------------------------------
 # q1: symmetric int8 quantization by hand

@@ -1,11 +1,11 @@
-"""The two child processes behind :mod:`mlserving_lab.grading` (not a public API).
+"""The two child processes behind :mod:`mlserving_lab.course.grading` (not a public API).
 
-``python -P -m mlserving_lab._grade_worker execute JOB.json``
+``python -P -m mlserving_lab.course._grade_worker execute JOB.json``
     Caps its own memory (the kernel it launches inherits the cap), runs the learner's cells in
     a fresh kernel with a total time budget, then runs one extraction cell in the same kernel
     that writes every graded variable with cloudpickle to its own file. Writes a JSON report.
 
-``python -P -m mlserving_lab._grade_worker grade JOB.json``
+``python -P -m mlserving_lab.course._grade_worker grade JOB.json``
     A fresh interpreter that never ran the notebook: imports the exercise, loads the answer
     files and grades each question (hidden checks on) with a per-question alarm. Appends one
     JSON line per question to the results file as soon as it is known, so a crash or a hang
@@ -31,7 +31,7 @@ INSTRUCTOR_TAG = "instructor"
 
 # Runs inside the learner's kernel after their cells (the helper is imported fresh there).
 _EXTRACT_CELL = """
-from mlserving_lab._grade_worker import _dump_answers as __mlserving_lab_dump
+from mlserving_lab.course._grade_worker import _dump_answers as __mlserving_lab_dump
 __mlserving_lab_dump(%r, %r)
 """
 
@@ -130,7 +130,7 @@ def _short(text, n: int = 160) -> str:
 def _kernel_manager():
     from jupyter_client import AsyncKernelManager
 
-    from mlserving_lab._nbexec import CURRENT_ENV_KERNEL, _spec_manager
+    from mlserving_lab.course._nbexec import CURRENT_ENV_KERNEL, _spec_manager
 
     return AsyncKernelManager(kernel_name=CURRENT_ENV_KERNEL, kernel_spec_manager=_spec_manager())
 
@@ -356,7 +356,7 @@ def run_grade(job: dict) -> int:
 
     import cloudpickle  # noqa: F401  (registers nothing; makes failures below clearer)
 
-    from mlserving_lab.exercises.core import Exercise, load_exercise
+    from mlserving_lab.course.exercises.core import Exercise, load_exercise
 
     exercise = load_exercise(job["exercise"])
     snap = _snapshot()
@@ -436,7 +436,7 @@ def main(argv=None) -> int:
     _skip_slow_schema_formats()
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) != 2 or argv[0] not in ("execute", "grade"):
-        print("usage: python -P -m mlserving_lab._grade_worker {execute,grade} JOB.json",
+        print("usage: python -P -m mlserving_lab.course._grade_worker {execute,grade} JOB.json",
               file=sys.stderr)
         return 2
     job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
