@@ -11,7 +11,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 JOBS ?= 2
 ARGS ?=
 
-.PHONY: help setup lab test unit notebooks lint release release-check doctor pins bench clean
+.PHONY: help setup lab test unit doctest notebooks lint release release-check doctor pins bench clean
 
 help:
 	@echo "make lab      install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
@@ -43,10 +43,14 @@ unit: setup
 notebooks: setup
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env solutions notebooks
 
-# The whole suite: lint, unit tests (which also execute every notebook and check its outcomes),
-# and nbval over solutions/ and notebooks/ -- in one pytest run so both cores stay busy.
+# The whole suite: lint and the import contract, unit tests (which also execute every notebook
+# and check its outcomes), the numpydoc Examples as doctests, and nbval over solutions/ and
+# notebooks/ -- in one pytest run so both cores stay busy.
 test: setup lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15 --nbval-lax --nbval-current-env tests solutions notebooks
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15 --doctest-modules --nbval-lax --nbval-current-env tests mlserving_lab solutions notebooks
+
+doctest: setup
+	$(BIN)/python -m pytest -n $(JOBS) --doctest-modules mlserving_lab
 
 release: setup
 	$(BIN)/mlserving-lab release

@@ -59,7 +59,7 @@ OUTCOMES = (CORRECT, INCORRECT, NOT_ATTEMPTED, ERROR)
 #: executed notebook without scraping HTML.
 RESULT_MIMETYPE = "application/vnd.mlserving-lab.result+json"
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class _Placeholder:
@@ -339,6 +339,7 @@ class Question:
     >>> q = Question("q1", prompt="Percentiles", answers=("p50", "p99"), checker=checker,
     ...              hint="Sort first.", solution="p50, p99 = 1.0, 2.0")
     >>> q.check(4.0, 3.1).outcome
+    [q1] Incorrect: your p99 (3.1 ms) is below your p50 (4.0 ms)
     'incorrect'
     """
 
