@@ -8,6 +8,8 @@ Run:  python benchmarks/bench_serving.py  [--quick]
    Target: harness p50 < 5 µs.
 3. batch_predict n_jobs=2 vs n_jobs=1 on a RandomForest.
 4. dask_predict on a 2-worker LocalCluster vs in-process batch_predict.
+5. round_robin_latency's own cost per call on two no-op functions vs benchmark_latency's.
+   Target: p50 < 5 µs, as for the single-function harness.
 
 Timings on a shared machine are noisy: each comparison alternates the contenders and reports
 the median of several repeats.
@@ -24,7 +26,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from mlserving_lab.measure import benchmark_latency
+from mlserving_lab.measure import benchmark_latency, round_robin_latency
 from mlserving_lab.serving import batch_predict, dask_predict
 
 
@@ -161,6 +163,29 @@ def bench_dask(n_rows: int, repeats: int) -> None:
           "  (results identical)")
 
 
+def bench_round_robin(n_runs: int) -> bool:
+    X = np.zeros((1000, 20))
+
+    def noop_a(batch):
+        return None
+
+    def noop_b(batch):
+        return None
+
+    single = benchmark_latency(noop_a, X, n_runs=n_runs, warmup=100)
+    both = round_robin_latency({"a": noop_a, "b": noop_b}, X, n_runs=n_runs, warmup=100)
+    worst = max(r.p50_ms for r in both.values())
+    ok = worst * 1e3 < 5
+    print(f"[5] round-robin harness cost on two no-op functions ({n_runs:,} calls each)")
+    for name, r in both.items():
+        print(f"      round_robin {name}       p50 {r.p50_ms * 1e3:6.3f} µs   p99 "
+              f"{r.p99_ms * 1e3:6.3f} µs")
+    print(f"      benchmark_latency   p50 {single.p50_ms * 1e3:6.3f} µs")
+    print(f"      ratio round-robin / single at p50: {worst / single.p50_ms:.2f}x")
+    print(f"      target p50 < 5 µs  {'PASS' if ok else 'FAIL'}")
+    return ok
+
+
 def _cores() -> int:
     import os
 
@@ -176,6 +201,7 @@ def main(argv=None) -> int:
     ok &= bench_harness(20_000 if args.quick else 100_000)
     bench_n_jobs(50_000 if args.quick else 100_000, repeats)
     bench_dask(50_000 if args.quick else 100_000, repeats)
+    ok &= bench_round_robin(20_000 if args.quick else 100_000)
     return 0 if ok else 1
 
 

@@ -10,13 +10,30 @@ import numbers
 
 import numpy as np
 
+from mlserving_lab.errors import (
+    ColumnTypeError,
+    InputShapeError,
+    MissingValueError,
+    NonFiniteValueError,
+    NotTableLikeError,
+    SchemaError,
+)
+
 __all__ = [
+    "as_frame",
     "check_array",
     "check_fitted",
     "check_n_features",
+    "check_nonneg_int",
     "check_positive_int",
+    "check_table",
     "feature_names",
+    "input_kind",
+    "listed",
+    "row_slice",
 ]
+
+_MAX_LISTED = 5
 
 
 def _is_dataframe(X) -> bool:
@@ -49,6 +66,25 @@ def feature_names(X, n_features: int | None = None) -> list[str]:
         shape = np.shape(X)
         n_features = shape[1] if len(shape) > 1 else 1
     return [f"x{i}" for i in range(int(n_features))]
+
+
+def listed(values, limit: int = _MAX_LISTED) -> str:
+    """The first ``limit`` values as reprs, then how many more, for error messages.
+
+    Examples
+    --------
+    >>> listed(["a", "b", "c"], limit=2)
+    "'a', 'b', ... (1 more)"
+    """
+    values = list(values)
+    shown = ", ".join(repr(v) for v in values[:limit])
+    if len(values) > limit:
+        shown += f", ... ({len(values) - limit} more)"
+    return shown
+
+
+def _column_label(X, j: int):
+    return X.columns[j] if _is_dataframe(X) else j
 
 
 def _describe_column(X, j: int) -> str:
@@ -92,10 +128,15 @@ def check_array(
 
     Raises
     ------
-    TypeError
-        If ``X`` is None, a scalar, a string, or holds text/booleans where numbers are needed.
-    ValueError
-        If ``X`` has the wrong number of dimensions, too few rows, NaN or infinite values.
+    NotTableLikeError
+        If ``X`` is None, a scalar or a string (a ``TypeError``).
+    ColumnTypeError
+        If ``X`` holds text, booleans or objects where numbers are needed (a ``TypeError``).
+    InputShapeError
+        If ``X`` has the wrong number of dimensions, too few rows or no columns, or its rows
+        differ in length (a ``ValueError``).
+    MissingValueError, NonFiniteValueError
+        If ``X`` holds NaN (unless ``allow_nan``) or infinity (``ValueError`` subclasses).
 
     Examples
     --------
@@ -104,41 +145,43 @@ def check_array(
     >>> check_array([1, 2, 3])
     Traceback (most recent call last):
     ...
-    ValueError: X must be 2-D (rows x features), got a 1-D array of shape (3,). ...
+    mlserving_lab.errors.InputShapeError: X must be 2-D (rows x features), got a 1-D array of shape (3,). ...
     """
     if X is None:
-        raise TypeError(f"{name} is None; expected an array or a DataFrame")
+        raise NotTableLikeError(f"{name} is None; expected an array or a DataFrame")
     if isinstance(X, (str, bytes)) or np.isscalar(X):
-        raise TypeError(f"{name} must be an array or a DataFrame, got {type(X).__name__} {X!r}")
+        raise NotTableLikeError(f"{name} must be an array or a DataFrame, got "
+                                f"{type(X).__name__} {X!r}")
     frame = X if _is_dataframe(X) else None
     if frame is not None and dtype is not None:
         _check_frame_numeric(frame, name)
     try:
         arr = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name} could not be read as a table ({exc}); rows must all have "
-                         "the same length") from None
+        raise InputShapeError(f"{name} could not be read as a table ({exc}); rows must all "
+                              "have the same length") from None
     if arr.dtype == object and arr.ndim == 1 and len(arr) and isinstance(arr[0], (list, tuple)):
-        raise ValueError(f"{name} has rows of different lengths")
+        raise InputShapeError(f"{name} has rows of different lengths")
 
     if arr.ndim != ndim:
         if ndim == 2 and arr.ndim == 1:
-            raise ValueError(
+            raise InputShapeError(
                 f"{name} must be 2-D (rows x features), got a 1-D array of shape {arr.shape}. "
                 f"Use {name}.reshape(1, -1) for a single row or {name}.reshape(-1, 1) "
                 "for a single feature."
             )
-        raise ValueError(f"{name} must be {ndim}-D, got {arr.ndim}-D with shape {arr.shape}")
+        raise InputShapeError(f"{name} must be {ndim}-D, got {arr.ndim}-D with shape "
+                              f"{arr.shape}")
     if arr.shape[0] < min_rows:
-        raise ValueError(f"{name} has {arr.shape[0]} rows; at least {min_rows} needed "
-                         f"(shape {arr.shape})")
+        raise InputShapeError(f"{name} has {arr.shape[0]} rows; at least {min_rows} needed "
+                              f"(shape {arr.shape})")
     if ndim == 2 and arr.shape[1] == 0:
-        raise ValueError(f"{name} has no columns (shape {arr.shape})")
+        raise InputShapeError(f"{name} has no columns (shape {arr.shape})")
 
     if dtype is None:
         return arr
     if arr.dtype.kind == "b":
-        raise TypeError(f"{name} holds booleans; convert them to 0/1 numbers explicitly")
+        raise ColumnTypeError(f"{name} holds booleans; convert them to 0/1 numbers explicitly")
     if arr.dtype.kind not in "iuf":
         arr = _coerce_numeric(arr, X, name)
     target = np.float64 if dtype == "numeric" else np.dtype(dtype)
@@ -152,13 +195,14 @@ def _check_frame_numeric(frame, name: str) -> None:
     for j, (col, dt) in enumerate(frame.dtypes.items()):
         kind = getattr(dt, "kind", "O")
         if kind == "b" or str(dt) == "boolean":
-            raise TypeError(f"{name} column {col!r} holds booleans; expected numbers")
+            raise ColumnTypeError(f"{name} column {col!r} holds booleans; expected numbers",
+                                  column=str(col))
         if kind not in "iuf" and not str(dt).startswith(("Int", "UInt", "Float")):
             sample = frame.iloc[:, j].dropna()
             example = f" such as {sample.iloc[0]!r}" if len(sample) else ""
-            raise TypeError(
+            raise ColumnTypeError(
                 f"{name} column {col!r} has dtype {dt}{example}; expected numbers. "
-                "Encode text columns (e.g. OneHotEncoder) before this step."
+                "Encode text columns (e.g. OneHotEncoder) before this step.", column=str(col)
             )
 
 
@@ -169,17 +213,18 @@ def _coerce_numeric(arr: np.ndarray, X, name: str) -> np.ndarray:
             for v in flat[:, j]:
                 if v is None:
                     continue
+                column = str(_column_label(X, j))
                 if isinstance(v, (bool, np.bool_)):
-                    raise TypeError(f"{name} {_describe_column(X, j)} holds booleans; "
-                                    "expected numbers")
+                    raise ColumnTypeError(f"{name} {_describe_column(X, j)} holds booleans; "
+                                          "expected numbers", column=column)
                 if not isinstance(v, numbers.Real):
-                    raise TypeError(f"{name} {_describe_column(X, j)} holds non-numeric value "
-                                    f"{v!r}; expected numbers")
+                    raise ColumnTypeError(f"{name} {_describe_column(X, j)} holds non-numeric "
+                                          f"value {v!r}; expected numbers", column=column)
         try:
             return np.array(arr.tolist(), dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} holds values that are not numbers ({exc})") from None
-    raise TypeError(f"{name} has dtype {arr.dtype}; expected numbers")
+            raise ColumnTypeError(f"{name} holds values that are not numbers ({exc})") from None
+    raise ColumnTypeError(f"{name} has dtype {arr.dtype}; expected numbers")
 
 
 def _check_finite(arr: np.ndarray, X, name: str, allow_nan: bool) -> None:
@@ -194,11 +239,13 @@ def _check_finite(arr: np.ndarray, X, name: str, allow_nan: bool) -> None:
         cols = None
     if bad_inf:
         where = "" if cols else " in " + ", ".join(_describe_column(X, j) for j in inf_cols[:5])
-        raise ValueError(f"{name} contains infinite values{where}")
+        column = None if cols else str(_column_label(X, inf_cols[0]))
+        raise NonFiniteValueError(f"{name} contains infinite values{where}", column=column)
     if bad_nan and not allow_nan:
         where = "" if cols else " in " + ", ".join(_describe_column(X, j) for j in nan_cols[:5])
-        raise ValueError(f"{name} contains NaN (missing values){where}; impute them first "
-                         "(e.g. SimpleImputer inside the pipeline)")
+        column = None if cols else str(_column_label(X, nan_cols[0]))
+        raise MissingValueError(f"{name} contains NaN (missing values){where}; impute them "
+                                "first (e.g. SimpleImputer inside the pipeline)", column=column)
 
 
 def check_n_features(X, expected: int, *, name: str = "X") -> None:
@@ -213,12 +260,13 @@ def check_n_features(X, expected: int, *, name: str = "X") -> None:
 
     Raises
     ------
-    ValueError
-        Naming both counts.
+    InputShapeError
+        Naming both counts (a ``ValueError``).
     """
     n = np.shape(X)[1] if np.ndim(X) == 2 else None
     if n != expected:
-        raise ValueError(f"{name} has {n} features, but the model was fitted on {expected}")
+        raise InputShapeError(f"{name} has {n} features, but the model was fitted on "
+                              f"{expected}")
 
 
 def check_positive_int(value, name: str) -> int:
@@ -273,27 +321,249 @@ def check_table(X, name: str = "X"):
     Keeping the caller's type (DataFrame or array) matters: a model fitted on a DataFrame wants
     its column names back, and converting 400k rows to float64 would cost a full copy.
     Returns ``(X, n_rows)``; lists are turned into arrays.
+
+    Raises
+    ------
+    NotTableLikeError
+        ``X`` is None, a scalar or a string (a ``TypeError``).
+    InputShapeError
+        ``X`` is not 2-D, or has no rows or no columns (a ``ValueError``).
+
+    Examples
+    --------
+    >>> check_table([[1, 2], [3, 4]])[1]
+    2
     """
     if X is None:
-        raise TypeError(f"{name} is None; expected a 2-D array or a DataFrame")
+        raise NotTableLikeError(f"{name} is None; expected a 2-D array or a DataFrame")
     if isinstance(X, (str, bytes)) or np.isscalar(X):
-        raise TypeError(f"{name} must be a 2-D array or a DataFrame, got {type(X).__name__}")
+        raise NotTableLikeError(f"{name} must be a 2-D array or a DataFrame, got "
+                                f"{type(X).__name__}")
     if not (_is_dataframe(X) or hasattr(X, "shape")):
         try:
             X = np.asarray(X)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{name} could not be read as a table ({exc})") from None
+            raise InputShapeError(f"{name} could not be read as a table ({exc})") from None
     shape = tuple(X.shape)
     if len(shape) != 2:
         hint = (f" Use {name}.reshape(1, -1) for a single row or {name}.reshape(-1, 1) for "
                 "a single feature.") if len(shape) == 1 else ""
-        raise ValueError(f"{name} must be 2-D (rows x features), got {len(shape)}-D with "
-                         f"shape {shape}.{hint}")
+        raise InputShapeError(f"{name} must be 2-D (rows x features), got {len(shape)}-D "
+                              f"with shape {shape}.{hint}")
     if shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {shape}); at least one row is needed")
+        raise InputShapeError(f"{name} is empty: it has no rows (shape {shape}); at least one "
+                              "row is needed")
     if shape[1] == 0:
-        raise ValueError(f"{name} has no columns (shape {shape})")
+        raise InputShapeError(f"{name} has no columns (shape {shape})")
     return X, shape[0]
+
+
+def input_kind(X) -> str:
+    """``"dataframe"`` when ``X`` names its columns, otherwise ``"array"``.
+
+    Named: a DataFrame whose column labels are all strings, a dict (of columns or one row), a
+    list of dicts (records). Everything else, including a DataFrame with the default integer
+    labels, is positional like a numpy array; that is how scikit-learn treats column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> input_kind(pd.DataFrame({"age": [31]})), input_kind(pd.DataFrame([[31]]))
+    ('dataframe', 'array')
+    """
+    if _is_dataframe(X):
+        return "dataframe" if all(isinstance(c, str) for c in X.columns) else "array"
+    if isinstance(X, dict):
+        return "dataframe"
+    if isinstance(X, (list, tuple)) and X and all(isinstance(r, dict) for r in X):
+        return "dataframe"
+    return "array"
+
+
+def as_frame(X, *, name: str = "X", names=None, infer_objects: bool = False,
+             allow_series: bool = False, min_rows: int = 1):
+    """Read any table-like input as a pandas DataFrame: the one entry point for raw rows.
+
+    Accepts a DataFrame (returned as is, no copy), a 2-D numpy array, a list of rows, a dict
+    (of single values: one row; of lists: columns) and a list of dicts (records). Lists keep
+    each value's own type (``[[1, "a"]]`` stays a number and a text, unlike ``np.asarray``).
+
+    Parameters
+    ----------
+    X : DataFrame, array-like, dict or list of dicts
+        The rows.
+    name : str, default "X"
+        What to call the data in error messages.
+    names : list of str, optional
+        Column names for input that has none (arrays, lists of rows, DataFrames whose column
+        labels are not all strings); the number of columns must match. Without it such columns
+        are called ``x0``, ``x1``, ...
+    infer_objects : bool, default False
+        Give object columns a better dtype (numbers, ``str``) as
+        :meth:`pandas.DataFrame.infer_objects` does; otherwise they stay ``object`` with each
+        value as it came.
+    allow_series : bool, default False
+        Read a pandas Series as one column; otherwise it is rejected as 1-D (one row of a
+        table is a frequent mistake: ``series.to_frame().T`` is one row).
+    min_rows : int, default 1
+        Fewer rows raise :class:`~mlserving_lab.errors.InputShapeError`.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    NotTableLikeError
+        ``X`` is None, a scalar, a string, a set, or of an unsupported type or dtype (a
+        ``TypeError``).
+    InputShapeError
+        ``X`` is 1-D or 3-D, ragged, has too few rows, no columns, or a column count that
+        differs from ``names`` (a ``ValueError``).
+
+    Examples
+    --------
+    >>> as_frame([[1, "a"], [2, "b"]]).dtypes.tolist()
+    [dtype('O'), dtype('O')]
+    >>> as_frame([[1, "a"], [2, "b"]], names=["n", "t"], infer_objects=True).dtypes.tolist()
+    [dtype('int64'), <StringDtype(na_value=nan)>]
+    >>> as_frame({"age": 31, "plan": "pro"})
+       age plan
+    0   31  pro
+    >>> as_frame([1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    mlserving_lab.errors.InputShapeError: X is 1-D with shape (2,); the model needs 2-D input (rows x columns): use X.reshape(1, -1) for a single row
+    """
+    import pandas as pd
+
+    if X is None:
+        raise NotTableLikeError(f"{name} is None; expected a table (a DataFrame, a 2-D array or "
+                                "a list of rows)")
+    if isinstance(X, pd.Series):
+        if not allow_series:
+            raise InputShapeError(f"{name} is a 1-D pandas Series of length {len(X)}; pass a "
+                                  "DataFrame (one row: `series.to_frame().T`)")
+        X = X.to_frame()
+    built = True  # a frame made here (not the caller's DataFrame)
+    if isinstance(X, pd.DataFrame):
+        frame, built = X, False
+        if names is not None and input_kind(X) == "array":
+            # Like scikit-learn, non-text column labels are not names: match by position.
+            _check_width(frame.shape, names, name)
+            frame = frame.set_axis(list(names), axis=1)
+    elif isinstance(X, dict):
+        frame = _frame_from_dict(X, name)
+    elif isinstance(X, (str, bytes, bytearray, set, frozenset)) or np.isscalar(X):
+        raise NotTableLikeError(f"{name} must be a table (DataFrame, 2-D array or list of rows), "
+                                f"got {type(X).__name__} {X!r:.40}")
+    elif isinstance(X, (list, tuple)) and X and all(isinstance(r, dict) for r in X):
+        try:
+            frame = pd.DataFrame.from_records(list(X))
+        except (TypeError, ValueError) as exc:
+            raise NotTableLikeError(f"{name} is a list of dicts that pandas cannot read as "
+                                    f"records: {exc}") from None
+    elif isinstance(X, (np.ndarray, list, tuple)) or hasattr(X, "__array__"):
+        frame = _frame_from_array(_as_2d_array(X, name), name, names)
+    else:
+        raise NotTableLikeError(f"{name} must be a table (DataFrame, 2-D array or list of rows), "
+                                f"got {type(X).__name__}")
+    if infer_objects and built:
+        frame = frame.infer_objects()
+    if frame.shape[1] == 0:
+        raise InputShapeError(f"{name} has no columns (shape {frame.shape})")
+    if frame.shape[0] < min_rows:
+        if frame.shape[0] == 0:
+            raise InputShapeError(f"{name} is empty: it has no rows (shape {frame.shape}); send "
+                                  "at least one row")
+        raise InputShapeError(f"{name} has {frame.shape[0]} rows; at least {min_rows} needed "
+                              f"(shape {frame.shape})")
+    return frame
+
+
+def _check_width(shape, names, name: str) -> None:
+    if shape[1] != len(names):
+        raise InputShapeError(f"{name} has {shape[1]} column{'s' if shape[1] != 1 else ''} but "
+                              f"the model was trained on {len(names)} ({listed(names)}); "
+                              f"shape {shape}")
+
+
+def _frame_from_array(arr: np.ndarray, name: str, names):
+    import pandas as pd
+
+    if names is not None:
+        _check_width(arr.shape, names, name)
+    names = list(names) if names is not None else [f"x{i}" for i in range(arr.shape[1])]
+    if arr.dtype == object:
+        return pd.DataFrame({n: pd.Series(arr[:, j], dtype=object) for j, n in enumerate(names)})
+    if arr.dtype.kind in "biuf":
+        return pd.DataFrame(arr, columns=names)
+    if arr.dtype.kind in "US":
+        return pd.DataFrame({n: pd.Series(arr[:, j].astype(str).astype(object), dtype=object)
+                             for j, n in enumerate(names)})
+    raise NotTableLikeError(f"{name} has dtype {arr.dtype}, which is not supported; pass "
+                            "numbers, text or booleans")
+
+
+def _as_2d_array(X, name: str) -> np.ndarray:
+    if isinstance(X, (list, tuple)):
+        if len(X) == 0:
+            raise InputShapeError(f"{name} is an empty {type(X).__name__}; send at least one row")
+        rows_are_seq = [isinstance(r, (list, tuple, np.ndarray)) for r in X]
+        if all(rows_are_seq):
+            lengths = {len(r) for r in X}
+            if len(lengths) > 1:
+                raise InputShapeError(f"{name} has rows of different lengths "
+                                      f"({sorted(lengths)}); every row needs one value per column")
+        elif any(rows_are_seq):
+            raise InputShapeError(f"{name} mixes rows (lists) and single values; pass a list of "
+                                  "rows")
+    try:
+        # Lists keep each value's own type (np.asarray would turn [[1, "a"]] into text).
+        arr = np.array(X, dtype=object) if isinstance(X, (list, tuple)) else np.asarray(X)
+    except (TypeError, ValueError) as exc:
+        raise NotTableLikeError(f"{name} could not be read as a table: {exc}") from None
+    if arr.ndim == 0:
+        raise NotTableLikeError(f"{name} is a 0-D array holding {arr!r:.40}; expected a table")
+    if arr.ndim == 1:
+        raise InputShapeError(f"{name} is 1-D with shape {arr.shape}; the model needs 2-D input "
+                              "(rows x columns): use X.reshape(1, -1) for a single row")
+    if arr.ndim > 2:
+        raise InputShapeError(f"{name} is {arr.ndim}-D with shape {arr.shape}; the model needs "
+                              "2-D input (rows x columns)")
+    if arr.shape[1] == 0:
+        raise InputShapeError(f"{name} has no columns (shape {arr.shape})")
+    return arr
+
+
+def _frame_from_dict(X: dict, name: str):
+    import pandas as pd
+
+    if not X:
+        raise InputShapeError(f"{name} is an empty dict; send at least one column")
+    scalars = [np.isscalar(v) or v is None for v in X.values()]
+    try:
+        if all(scalars):
+            return pd.DataFrame({str(k): [v] for k, v in X.items()})
+        if any(scalars):
+            raise InputShapeError(f"{name} mixes single values and lists; send one row as a dict "
+                                  "of single values or a table as a dict of equal-length lists")
+        for k, v in X.items():
+            if not isinstance(v, (list, tuple, np.ndarray, pd.Series)):
+                raise NotTableLikeError(f"{name}[{k!r}] is a {type(v).__name__}; expected a "
+                                        "single value or a list of values", column=str(k))
+            if np.ndim(v) != 1:
+                raise InputShapeError(f"{name}[{k!r}] is {np.ndim(v)}-D; each column must be a "
+                                      "flat list of values", column=str(k))
+        lengths = {len(v) for v in X.values()}
+        if len(lengths) > 1:
+            raise InputShapeError(f"{name}'s columns have different lengths {sorted(lengths)}")
+        return pd.DataFrame({str(k): pd.Series(list(v), dtype=object)
+                             for k, v in X.items()})
+    except SchemaError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise NotTableLikeError(f"{name} could not be read as a table: {exc}") from None
 
 
 def row_slice(X, start: int, stop: int):

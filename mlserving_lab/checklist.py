@@ -14,7 +14,6 @@ whether time-dependent features use the same time zones and windows.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,6 @@ CHECKLIST_ITEMS = (
 
 _IMPUTERS = ("SimpleImputer", "KNNImputer", "IterativeImputer")
 _SAFE_OHE = ("ignore", "infrequent_if_exist", "warn")
-_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
 
 
 def _walk(est, path: str = ""):
@@ -95,7 +93,7 @@ def _resolve(target):
 
 
 def _schema_for(artifact, schema, X_train):
-    from mlserving_lab.skew import InputSchema
+    from mlserving_lab.schema import InputSchema
 
     if schema is not None:
         if not isinstance(schema, InputSchema):
@@ -161,18 +159,10 @@ def _check_preprocessing(model, schema):
                    "(or pass X_train to show the raw data needs none)")
 
 
-def _parse_requirements(text: str) -> tuple[list[str], list[str]]:
-    pins, loose = [], []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        (pins if _PIN.match(line) else loose).append(line)
-    return pins, loose
-
-
 def _check_versions(artifact, requirements):
-    from mlserving_lab.packaging import version_differences
+    from packaging.utils import canonicalize_name
+
+    from mlserving_lab.packaging import parse_requirements, version_differences
 
     text, source = None, None
     if requirements is not None:
@@ -188,11 +178,11 @@ def _check_versions(artifact, requirements):
         return False, ("no requirements file: a bare pipeline records no library versions. "
                        "Save it with save_artifact (which writes requirements.txt) or pass "
                        "requirements=")
-    pins, loose = _parse_requirements(text)
+    pins, loose = parse_requirements(text)
     if loose:
         return False, (f"{source} has unpinned lines {loose[:4]}: use exact `name==version` "
                        "pins so serving installs what training used")
-    if not any(p.lower().startswith(("scikit-learn==", "scikit_learn==")) for p in pins):
+    if not any(canonicalize_name(p.name) == "scikit-learn" for p in pins):
         return False, f"{source} does not pin scikit-learn"
     if artifact is not None:
         diffs = version_differences(artifact.metadata.get("dependencies") or {})
@@ -201,7 +191,7 @@ def _check_versions(artifact, requirements):
                                for r in diffs.itertuples())
             return False, (f"pinned, but this environment differs from the pins: {listed}; "
                            "install requirements.txt before serving")
-    shown = ", ".join(pins[:4]) + (", ..." if len(pins) > 4 else "")
+    shown = ", ".join(str(p) for p in pins[:4]) + (", ..." if len(pins) > 4 else "")
     return True, f"{source} pins {len(pins)} libraries exactly ({shown})"
 
 
@@ -290,7 +280,7 @@ def _family(dtype) -> str:
 
 
 def _check_dtypes(schema, X_serving):
-    from mlserving_lab.skew import SchemaError, SchemaWarning
+    from mlserving_lab.errors import SchemaError, SchemaWarning
 
     if X_serving is None:
         return False, ("not checked: pass X_serving= (a sample of what production sends) to "

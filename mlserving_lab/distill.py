@@ -515,7 +515,9 @@ def distillation_report(teacher, students: dict, X_test, y_test, *, n_runs: int 
                         warmup: int = 20) -> pd.DataFrame:
     """Teacher and students side by side: accuracy, fidelity, size and one-row latency.
 
-    Lesson 02.
+    Lesson 02. Built with :func:`mlserving_lab.measure.measure_models` (the teacher as the
+    reference; one-row latency, timed round-robin so that machine noise hits every model
+    alike).
 
     Parameters
     ----------
@@ -524,7 +526,7 @@ def distillation_report(teacher, students: dict, X_test, y_test, *, n_runs: int 
         E.g. ``{"soft student": ..., "hard-label student": ..., "no-teacher baseline": ...}``.
     X_test, y_test : array-like
     n_runs, warmup : int
-        Passed to :func:`mlserving_lab.measure.benchmark_latency`.
+        Timed and untimed one-row calls per model.
 
     Returns
     -------
@@ -532,13 +534,13 @@ def distillation_report(teacher, students: dict, X_test, y_test, *, n_runs: int 
         Rows ``teacher`` and each student; columns ``accuracy, fidelity, size_kb, p50_ms,
         p99_ms, size_vs_teacher, speedup_vs_teacher``.
     """
-    from mlserving_lab.measure import compare_models
+    from mlserving_lab.measure import measure_models
 
     if not isinstance(students, dict) or not students:
         raise ValueError("students must be a non-empty dict of name -> model")
     if "teacher" in students:
         raise ValueError("'teacher' is reserved for the teacher row; rename that student")
-    table = compare_models({"teacher": teacher, **students}, X_test, y_test,
+    table = measure_models({"teacher": teacher, **students}, X_test, y_test,
                            reference="teacher", n_runs=n_runs, warmup=warmup)
     table = table.rename(columns={"agreement": "fidelity"})
     table = table.drop(columns=["max_abs_diff", "throughput_rows_s"])

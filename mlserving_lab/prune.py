@@ -90,19 +90,6 @@ def count_nodes(model) -> int:
     raise TypeError(f"{type(est).__name__} has no decision trees to count")
 
 
-def _one_row_p50(model, X, n_runs: int) -> tuple[float, float]:
-    from mlserving_lab.measure import benchmark_latency
-
-    rep = benchmark_latency(model.predict, X, n_runs=n_runs, warmup=max(5, n_runs // 10))
-    return rep.p50_ms, rep.p99_ms
-
-
-def _size_kb(model) -> float:
-    from mlserving_lab.measure import serialized_size
-
-    return serialized_size(model) / 1024
-
-
 def _check_xy(X, y, name):
     arr = check_array(X, name=f"X_{name}")
     y = np.asarray(y)
@@ -121,13 +108,27 @@ def _check_split(X_train, X_test, y_train, y_test):
     return X_train, X_test, y_train, y_test
 
 
-def _fit_row(model, X_train, y_train, X_test, y_test, n_runs: int) -> dict:
-    model.fit(X_train, y_train)
-    p50, p99 = _one_row_p50(model, X_test, n_runs)
-    return {"n_nodes": count_nodes(model),
-            "train_accuracy": float(model.score(X_train, y_train)),
-            "accuracy": float(model.score(X_test, y_test)),
-            "p50_ms": p50, "p99_ms": p99, "size_kb": _size_kb(model)}
+def _fit_and_measure(models: list, X_train, y_train, X_test, y_test, n_runs: int) -> list:
+    """Fit every model, then measure them together: one row dict per model, in order.
+
+    Nodes and both accuracies (``model.score``) come from each fit; latency and ``size_kb``
+    from :func:`mlserving_lab.measure.measure_models`, which times all the models of a sweep
+    round-robin, so machine noise does not favour one of them.
+    """
+    from mlserving_lab.measure import measure_models
+
+    rows = []
+    for model in models:
+        model.fit(X_train, y_train)
+        rows.append({"n_nodes": count_nodes(model),
+                     "train_accuracy": float(model.score(X_train, y_train)),
+                     "accuracy": float(model.score(X_test, y_test))})
+    table = measure_models(dict(enumerate(models)), X_test, n_runs=n_runs,
+                           warmup=max(5, n_runs // 10), latency_columns=("p50_ms", "p99_ms"))
+    for i, row in enumerate(rows):
+        row.update(p50_ms=table.loc[i, "p50_ms"], p99_ms=table.loc[i, "p99_ms"],
+                   size_kb=table.loc[i, "size_kb"])
+    return rows
 
 
 def tree_sweep(estimator, param: str, values, X_train, X_test, y_train, y_test, *,
@@ -180,11 +181,10 @@ def tree_sweep(estimator, param: str, values, X_train, X_test, y_train, y_test, 
     if not values:
         raise ValueError("values is empty; give at least one value to try")
     X_train, X_test, y_train, y_test = _check_split(X_train, X_test, y_train, y_test)
-    rows = []
-    for v in values:
-        model = clone(estimator).set_params(**{param: v})
-        rows.append({param: str(v), **_fit_row(model, X_train, y_train, X_test, y_test, n_runs)})
-    return pd.DataFrame(rows).set_index(param)
+    models = [clone(estimator).set_params(**{param: v}) for v in values]
+    rows = _fit_and_measure(models, X_train, y_train, X_test, y_test, n_runs)
+    return pd.DataFrame([{param: str(v), **row} for v, row in zip(values, rows, strict=True)]
+                        ).set_index(param)
 
 
 def depth_sweep(X_train, X_test, y_train, y_test, depths=(2, 4, 6, 8, 12, None), *,
@@ -293,13 +293,10 @@ def ccp_path_table(X_train, X_test, y_train, y_test, *, max_points: int = 12,
     alphas = alphas[:-1] if len(alphas) > 1 else alphas  # the last alpha leaves only the root
     idx = np.unique(np.linspace(0, len(alphas) - 1, min(max_points, len(alphas))).round()
                     .astype(int))
-    rows = []
-    for a in alphas[idx]:
-        model = clone(est).set_params(ccp_alpha=float(max(a, 0.0)))
-        row = {"ccp_alpha": float(a)}
-        row.update(_fit_row(model, X_train, y_train, X_test, y_test, n_runs))
-        rows.append(row)
-    return pd.DataFrame(rows)
+    models = [clone(est).set_params(ccp_alpha=float(max(a, 0.0))) for a in alphas[idx]]
+    rows = _fit_and_measure(models, X_train, y_train, X_test, y_test, n_runs)
+    return pd.DataFrame([{"ccp_alpha": float(a), **row}
+                         for a, row in zip(alphas[idx], rows, strict=True)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,12 +437,13 @@ def magnitude_prune(module, amount: float = 0.5, *, global_: bool = True):
                               per_layer=per_layer, method="global" if global_ else "layerwise")
 
 
-def _state_bytes(module) -> bytes:
+def _compressed_kb(module) -> float:
+    """KiB of zlib-compressed ``torch.save(state_dict)`` bytes: where pruned zeros save space."""
     import torch
 
     buf = io.BytesIO()
     torch.save(module.state_dict(), buf)
-    return buf.getvalue()
+    return len(zlib.compress(buf.getvalue(), 6)) / 1024
 
 
 def torch_prune_sweep(module, X_test, y_test, amounts=(0.0, 0.3, 0.5, 0.7, 0.9), *,
@@ -467,23 +465,22 @@ def torch_prune_sweep(module, X_test, y_test, amounts=(0.0, 0.3, 0.5, 0.7, 0.9),
     -------
     pandas.DataFrame
         Indexed by ``amount``: ``sparsity, accuracy, agreement`` (with the unpruned model),
-        ``size_kb`` (dense ``torch.save``, unchanged by pruning) and ``compressed_kb``
-        (zlib of the same bytes: where the zeros actually save space).
+        ``size_kb`` (``serialized_size / 1024``: the dense ``torch.save`` of the state dict,
+        unchanged by pruning) and ``compressed_kb`` (zlib of the same bytes: where the zeros
+        actually save space).
     """
     import pandas as pd
 
-    from mlserving_lab.export import TorchPredictor
+    from mlserving_lab.measure import measure_models
 
     X_test, y_test = _check_xy(X_test, y_test, "test")
-    base = TorchPredictor(module).predict(X_test)
-    rows = []
-    for a in amounts:
-        pruned, report = magnitude_prune(module, a, global_=global_)
-        pred = TorchPredictor(pruned).predict(X_test)
-        raw = _state_bytes(pruned)
-        rows.append({"amount": float(a), "sparsity": report.sparsity,
-                     "accuracy": float(np.mean(pred == y_test)),
-                     "agreement": float(np.mean(pred == base)),
-                     "size_kb": len(raw) / 1024,
-                     "compressed_kb": len(zlib.compress(raw, 6)) / 1024})
+    amounts = list(amounts)
+    pruned = [magnitude_prune(module, a, global_=global_) for a in amounts]
+    # The unpruned module is the reference for agreement; only the pruned rows are kept.
+    models = {"unpruned": module, **{i: m for i, (m, _) in enumerate(pruned)}}
+    table = measure_models(models, X_test, y_test, reference="unpruned", latency=False)
+    rows = [{"amount": float(a), "sparsity": report.sparsity,
+             "accuracy": table.loc[i, "accuracy"], "agreement": table.loc[i, "agreement"],
+             "size_kb": table.loc[i, "size_kb"], "compressed_kb": _compressed_kb(m)}
+            for i, (a, (m, report)) in enumerate(zip(amounts, pruned, strict=True))]
     return pd.DataFrame(rows).set_index("amount")

@@ -525,9 +525,10 @@ def quantization_report(variants: dict, X, y=None, *, reference: str | None = No
                         n_runs: int = 200, warmup: int = 20) -> pd.DataFrame:
     """Size, one-row latency and agreement with the float model for each variant.
 
-    Lesson 02. A thin layer over :func:`mlserving_lab.measure.compare_models` that adds the
-    size relative to the reference, so every quantized variant is judged on the same three
-    axes: is it smaller, is it faster, does it still agree?
+    Lesson 02. A thin layer over :func:`mlserving_lab.measure.measure_models` (with the float
+    model as the reference, timed round-robin) that adds the size relative to the reference,
+    so every quantized variant is judged on the same three axes: is it smaller, is it faster,
+    does it still agree?
 
     Parameters
     ----------
@@ -539,15 +540,18 @@ def quantization_report(variants: dict, X, y=None, *, reference: str | None = No
         Labels, for an accuracy column.
     reference : str, optional
     n_runs, warmup : int
+        Timed and untimed one-row calls per variant.
 
     Returns
     -------
     pandas.DataFrame
-        ``compare_models`` columns plus ``size_vs_float``.
+        ``accuracy`` (if ``y``), ``agreement``, ``max_abs_diff``, ``size_kb``, ``p50_ms``,
+        ``p99_ms``, ``throughput_rows_s`` and ``size_vs_float``.
     """
-    from mlserving_lab.measure import compare_models
+    from mlserving_lab.measure import measure_models
 
-    table = compare_models(variants, X, y, reference=reference, n_runs=n_runs, warmup=warmup)
-    ref = reference if reference is not None else next(iter(variants))
-    table["size_vs_float"] = table["size_kb"] / table.loc[ref, "size_kb"]
+    if isinstance(variants, dict) and variants and reference is None:
+        reference = next(iter(variants))
+    table = measure_models(variants, X, y, reference=reference, n_runs=n_runs, warmup=warmup)
+    table["size_vs_float"] = table["size_kb"] / table.loc[reference, "size_kb"]
     return table

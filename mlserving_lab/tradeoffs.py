@@ -21,7 +21,7 @@ from mlserving_lab._validation import check_array, check_positive_int
 from mlserving_lab.errors import (
     NoModelFitsBudgetError,
 )
-from mlserving_lab.measure import benchmark_latency
+from mlserving_lab.measure import measure_models
 
 __all__ = [
     "NoModelFitsBudgetError",
@@ -32,14 +32,8 @@ __all__ = [
     "plot_frontier",
 ]
 
-
-def _model_size_kb(model) -> float:
-    import pickle
-
-    try:
-        return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)) / 1024
-    except Exception:  # unpicklable objects (e.g. some sessions) have no meaningful size here
-        return float("nan")
+# The latency numbers of evaluate_models' table, per call of batch_size rows.
+_LATENCY_COLUMNS = ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms", "throughput_rows_s")
 
 
 def evaluate_models(models: dict, X_test, y_test, *, X_train=None, y_train=None,
@@ -50,8 +44,9 @@ def evaluate_models(models: dict, X_test, y_test, *, X_train=None, y_train=None,
 
     Lesson 05. When ``X_train``/``y_train`` are given each model is fitted first (in place);
     otherwise the models must already be fitted. The score is measured on the full test set;
-    latency with :func:`mlserving_lab.measure.benchmark_latency` on ``batch_size``-row calls
-    (one row by default, which is what a real-time request costs).
+    latency on ``batch_size``-row calls (one row by default, which is what a real-time request
+    costs) with :func:`mlserving_lab.measure.measure_models`, which times the models
+    round-robin (one call each in turn) so that machine noise hits all of them alike.
 
     Parameters
     ----------
@@ -62,13 +57,14 @@ def evaluate_models(models: dict, X_test, y_test, *, X_train=None, y_train=None,
     X_train, y_train : optional
         Fit every model on these first.
     n_runs, warmup, batch_size : int
-        Passed to :func:`benchmark_latency`.
+        Timed calls per model, untimed calls per model first, rows per call.
     scoring : callable, optional
         ``scoring(y_true, y_pred) -> float``; default ``sklearn.metrics.accuracy_score``.
     score_name : str, default "accuracy"
         Name of the score column.
     measure_size : bool, default True
-        Add ``size_kb`` (pickled size) as a rough memory footprint.
+        Add ``size_kb``: ``serialized_size(model) / 1024``, the KiB of the model's file (NaN
+        for an object that cannot be serialized), a rough memory footprint.
 
     Returns
     -------
@@ -93,8 +89,6 @@ def evaluate_models(models: dict, X_test, y_test, *, X_train=None, y_train=None,
     >>> list(t.columns[:4])
     ['accuracy', 'p50_ms', 'p95_ms', 'p99_ms']
     """
-    import pandas as pd
-
     if not isinstance(models, dict) or not models:
         raise TypeError("models must be a non-empty dict {name: model}, got "
                         f"{type(models).__name__ if not isinstance(models, dict) else 'an empty dict'}")
@@ -112,20 +106,14 @@ def evaluate_models(models: dict, X_test, y_test, *, X_train=None, y_train=None,
     if scoring is None:
         from sklearn.metrics import accuracy_score as scoring
 
-    rows = {}
-    for name, model in models.items():
-        if X_train is not None:
+    if X_train is not None:
+        for model in models.values():
             model.fit(X_train, y_train)
-        score = float(scoring(y_test, model.predict(X_test)))
-        report = benchmark_latency(model.predict, X_test, n_runs=n_runs, warmup=warmup,
-                                   batch_size=batch_size, name=str(name))
-        row = {score_name: score}
-        row.update({k: v for k, v in report.to_dict().items()
-                    if k not in ("n_runs", "batch_size")})
-        if measure_size:
-            row["size_kb"] = _model_size_kb(model)
-        rows[name] = row
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = measure_models(models, X_test, y_test, n_runs=n_runs, warmup=warmup,
+                           batch_size=batch_size, sizes=measure_size,
+                           latency_columns=_LATENCY_COLUMNS, scoring=scoring,
+                           score_name=score_name)
+    table = table[[score_name, *_LATENCY_COLUMNS, *(["size_kb"] if measure_size else [])]]
     table.index.name = "model"
     return table
 

@@ -16,7 +16,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from mlserving_lab.checklist import CHECKLIST_ITEMS, audit_deployment
 from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, make_mixed_split
 from mlserving_lab.packaging import LibraryVersionWarning, load_artifact, save_artifact
-from mlserving_lab.skew import InputSchema
+from mlserving_lab.schema import InputSchema
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,21 @@ def test_passing_a_schema_and_requirements(data, tmp_path):
     req.write_text("scikit-learn>=1.0\nnumpy\n")
     loose = _row(audit_deployment(_pipeline(data), requirements=req), "versions pinned")
     assert not loose.passed and "unpinned" in loose.reason and "scikit-learn>=1.0" in loose.reason
+
+
+def test_requirement_lines_are_read_as_pep_508(data, tmp_path):
+    req = tmp_path / "requirements.txt"
+    # spelled differently, with spaces, extras and a marker: still exact pins of scikit-learn
+    req.write_text("# pins\nScikit_Learn == 1.9.1\njoblib[x]==1.6.0 ; python_version >= '3.8'\n")
+    pinned = _row(audit_deployment(_pipeline(data), requirements=req), "versions pinned")
+    assert pinned.passed, pinned.reason
+    for loose_line in ("numpy==2.*", "numpy~=2.4", "numpy==2.4,<3", "-r base.txt", "not a req!"):
+        req.write_text(f"scikit-learn==1.9.1\n{loose_line}\n")
+        row = _row(audit_deployment(_pipeline(data), requirements=req), "versions pinned")
+        assert not row.passed and loose_line in row.reason, loose_line
+    req.write_text("scikit-learn-extra==0.3.0\n")
+    row = _row(audit_deployment(_pipeline(data), requirements=req), "versions pinned")
+    assert not row.passed and "does not pin scikit-learn" in row.reason
 
 
 def test_encoder_that_errors_on_unknown_categories_fails(data):

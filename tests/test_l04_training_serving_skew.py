@@ -17,7 +17,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mlserving_lab.course.exercises import ____, assert_check_failed, assert_check_passed
 from mlserving_lab.course.exercises.l04_training_serving_skew import EXERCISE, q1, q2, q3, q4
 from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, make_mixed_split
-from mlserving_lab.skew import InputSchema, ServingPath, check_skew
+from mlserving_lab.schema import InputSchema
+from mlserving_lab.skew import ServingPath, check_skew
 
 
 @pytest.fixture(scope="module")

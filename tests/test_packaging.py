@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mlserving_lab.errors import MissingColumnError
 from mlserving_lab.packaging import (
     ArtifactError,
     ArtifactIntegrityError,
@@ -29,11 +30,13 @@ from mlserving_lab.packaging import (
     inspect_artifact,
     library_versions,
     load_artifact,
+    parse_requirements,
+    requirements_text,
     save_artifact,
     training_data_sha256,
     version_differences,
 )
-from mlserving_lab.skew import InputSchema, MissingColumnError
+from mlserving_lab.schema import InputSchema
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -235,6 +238,29 @@ def test_version_differences_table():
     assert version_differences(library_versions()).empty
     with pytest.raises(TypeError, match="dict"):
         version_differences(["numpy"])
+
+
+def test_versions_are_compared_as_pep_440():
+    table = version_differences({"numpy": "2.4", "pandas": "3.1.1", "scipy": "1.17.1",
+                                 "gone": "1.0"},
+                                {"numpy": "2.4.0", "pandas": "3.1.1.post1", "scipy": "1.17.1"})
+    assert table.to_dict("records") == [
+        {"library": "gone", "saved": "1.0", "installed": "not installed"},
+        {"library": "pandas", "saved": "3.1.1", "installed": "3.1.1.post1"},
+    ]
+    assert version_differences({"odd": "not-a-version"}, {"odd": "not-a-version"}).empty
+    assert set(library_versions(extra=("Scikit_Learn",))) >= {"python", "numpy", "scikit-learn"}
+
+
+def test_parse_requirements_splits_exact_pins_from_the_rest():
+    pins, loose = parse_requirements(
+        "# comment\n\nnumpy==2.4.6\nScikit_Learn == 1.9.1  # trailing\npandas>=2\nscipy\n"
+        "torch==2.*\n-e .\n")
+    assert [(p.name, str(p.specifier)) for p in pins] == [("numpy", "==2.4.6"),
+                                                          ("Scikit_Learn", "==1.9.1")]
+    assert loose == ["pandas>=2", "scipy", "torch==2.*", "-e ."]
+    text = requirements_text({"python": "3.11.7", "numpy": "2.4.6", "joblib": "1.6.0"})
+    assert parse_requirements(text)[1] == [] and len(parse_requirements(text)[0]) == 2
 
 
 # ---------------------------------------------------------------------------- skops

@@ -1,36 +1,21 @@
-"""Model artifacts: the model file, ``metadata.json`` and ``requirements.txt`` in one folder.
+"""Saving, loading and inspecting model artifacts (the model file, metadata.json and
+requirements.txt in one folder).
 
-Lesson 06. :func:`save_artifact` writes an artifact; :func:`load_artifact` reads it back after
-checking the model file's sha256 *before* anything is unpickled, and warns about every library
-whose installed version differs from the one the model was saved with.
-
-Saving is crash-safe. The new artifact is written into a temporary folder next to the target,
-then swapped in with two renames (old -> backup, new -> target). If the process dies at any
-moment, the target is either the old artifact, the new one, or (between the two renames)
-missing with a complete backup and a complete new folder beside it; :func:`load_artifact`
-recovers from that last state by loading the newest complete one, and the next save tidies
-up.
-
-Two formats: ``"joblib"`` (pickle; loading runs whatever code the file names, so load only
-files you trust) and ``"skops"`` (a restricted format that refuses unknown types unless you
-trust them explicitly).
+Lesson 06. See :mod:`mlserving_lab.packaging` for the guarantees (hash checked before
+anything is unpickled; crash-safe replacement).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import os
-import platform
-import re
 import secrets
 import shutil
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata as _im
 from pathlib import Path
 
 import numpy as np
@@ -43,155 +28,28 @@ from mlserving_lab.errors import (
     RecoveredArtifactWarning,
     UntrustedTypesError,
 )
+from mlserving_lab.packaging._folders import (
+    BACKUP,
+    FORMAT,
+    FORMAT_VERSION,
+    MODEL_FILES,
+    PARTIAL,
+    fsync_dir,
+    locate,
+    read_metadata,
+    recovery_candidate,
+    sha256_bytes,
+    sha256_file,
+    siblings,
+)
+from mlserving_lab.packaging.versions import (
+    library_versions,
+    requirements_text,
+    version_differences,
+)
 
-__all__ = [
-    "Artifact",
-    "ArtifactError",
-    "ArtifactIntegrityError",
-    "LibraryVersionWarning",
-    "RecoveredArtifactWarning",
-    "UntrustedTypesError",
-    "inspect_artifact",
-    "library_versions",
-    "load_artifact",
-    "predict_in_subprocess",
-    "save_artifact",
-    "training_data_sha256",
-    "version_differences",
-]
-
-FORMAT = "mlserving-lab-artifact"
-FORMAT_VERSION = 1
-_MODEL_FILES = {"joblib": "model.joblib", "skops": "model.skops"}
-_CORE_LIBRARIES = ("numpy", "scipy", "pandas", "scikit-learn", "joblib")
-_PARTIAL = ".partial-"
-_BACKUP = ".old-"
-
-
-# --------------------------------------------------------------------------------------------
-# Versions and hashes
-# --------------------------------------------------------------------------------------------
-def _dist_version(name: str) -> str | None:
-    try:
-        return _im.version(name)
-    except _im.PackageNotFoundError:
-        return None
-
-
-def _model_distributions(model, limit: int = 20000) -> set[str]:
-    """Distributions whose classes appear inside ``model`` (walks attributes, lists, dicts)."""
-    try:
-        mapping = _im.packages_distributions()
-    except Exception:  # noqa: BLE001 - metadata can be broken in odd environments
-        mapping = {}
-    roots: set[str] = set()
-    seen: set[int] = set()
-    stack = [model]
-    while stack and len(seen) < limit:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        roots.add(type(obj).__module__.split(".")[0])
-        if isinstance(obj, np.ndarray) or isinstance(obj, (str, bytes, int, float, bool)):
-            continue
-        if isinstance(obj, dict):
-            stack.extend(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            stack.extend(obj)
-        elif hasattr(obj, "__dict__"):
-            stack.extend(vars(obj).values())
-        if callable(obj) and hasattr(obj, "__module__") and isinstance(obj.__module__, str):
-            roots.add(obj.__module__.split(".")[0])
-    dists = set()
-    for root in roots:
-        for dist in mapping.get(root, []):
-            dists.add(dist)
-    return dists
-
-
-def library_versions(model=None, *, extra=()) -> dict[str, str]:
-    """Installed versions of the core libraries and of every library ``model`` uses.
-
-    Lesson 06.
-
-    Parameters
-    ----------
-    model : object, optional
-        Its classes' packages are added (e.g. ``torch`` for a torch module).
-    extra : iterable of str
-        More distribution names to record.
-
-    Returns
-    -------
-    dict
-        ``{"python": "3.11.7", "numpy": "2.4.6", ...}`` (only installed distributions).
-
-    Examples
-    --------
-    >>> "numpy" in library_versions()
-    True
-    """
-    names = set(_CORE_LIBRARIES) | set(extra)
-    if model is not None:
-        names |= _model_distributions(model)
-    versions = {"python": platform.python_version()}
-    for name in sorted(names, key=str.lower):
-        v = _dist_version(name)
-        if v is not None:
-            versions[_canonical(name)] = v
-    return versions
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def version_differences(saved: dict, current: dict | None = None):
-    """Libraries whose versions differ between ``saved`` and ``current``.
-
-    Lesson 06.
-
-    Parameters
-    ----------
-    saved : dict
-        ``{library: version}`` as recorded in an artifact's metadata.
-    current : dict, optional
-        Defaults to the installed versions of the same libraries.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``library``, ``saved``, ``installed`` (``"not installed"`` when missing); one
-        row per difference, empty when everything matches.
-    """
-    import pandas as pd
-
-    if not isinstance(saved, dict):
-        raise TypeError(f"saved must be a dict of versions, got {type(saved).__name__}")
-    rows = []
-    for lib, ver in sorted(saved.items()):
-        if current is not None:
-            now = current.get(lib)
-        elif lib == "python":
-            now = platform.python_version()
-        else:
-            now = _dist_version(lib)
-        if now != ver:
-            rows.append({"library": lib, "saved": ver, "installed": now or "not installed"})
-    return pd.DataFrame(rows, columns=["library", "saved", "installed"])
-
-
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+__all__ = ["Artifact", "inspect_artifact", "load_artifact", "save_artifact",
+           "training_data_sha256"]
 
 
 def training_data_sha256(X, y=None) -> str:
@@ -241,9 +99,6 @@ def training_data_sha256(X, y=None) -> str:
     return h.hexdigest()
 
 
-# --------------------------------------------------------------------------------------------
-# Metadata helpers
-# --------------------------------------------------------------------------------------------
 def _json_safe(value):
     if isinstance(value, np.generic):
         return value.item()
@@ -282,43 +137,6 @@ def _feature_info(model, X, schema):
     return None, {}
 
 
-def _read_metadata(directory: Path) -> dict:
-    path = directory / "metadata.json"
-    if not path.is_file():
-        raise ArtifactError(f"{directory} is not a model artifact: it has no metadata.json")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ArtifactError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ArtifactError(f"{path} was not written by mlserving_lab.packaging "
-                            f"(no \"format\": \"{FORMAT}\")")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ArtifactError(f"{path} has artifact format version "
-                            f"{meta.get('format_version')!r}; this library reads "
-                            f"{FORMAT_VERSION}")
-    for key in ("model_file", "model_sha256", "serializer"):
-        if not isinstance(meta.get(key), str):
-            raise ArtifactError(f"{path} lacks the {key!r} entry")
-    if meta["serializer"] not in _MODEL_FILES or meta["model_file"] != _MODEL_FILES[
-            meta["serializer"]]:
-        raise ArtifactError(f"{path}: unknown serializer/model file "
-                            f"{meta['serializer']!r}/{meta['model_file']!r}")
-    return meta
-
-
-# --------------------------------------------------------------------------------------------
-# Saving
-# --------------------------------------------------------------------------------------------
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_model(model, path: Path, serializer: str, compress) -> None:
     if serializer == "joblib":
         import joblib
@@ -332,17 +150,9 @@ def _write_model(model, path: Path, serializer: str, compress) -> None:
         os.fsync(fh.fileno())
 
 
-def _siblings(directory: Path, marker: str) -> list[Path]:
-    prefix = f".{directory.name}{marker}"
-    if not directory.parent.is_dir():
-        return []
-    return sorted(p for p in directory.parent.iterdir() if p.name.startswith(prefix) and
-                  p.is_dir())
-
-
 def _is_artifact_dir(path: Path) -> bool:
     try:
-        _read_metadata(path)
+        read_metadata(path)
     except ArtifactError:
         return False
     return True
@@ -367,7 +177,7 @@ def save_artifact(model, directory, *, X_train=None, y_train=None, metrics=None,
         never replaced.
     X_train, y_train : optional
         The training data: its sha256 fingerprint, size, feature names and types, and (unless
-        ``schema`` is given) an :class:`~mlserving_lab.skew.InputSchema` are recorded.
+        ``schema`` is given) an :class:`~mlserving_lab.schema.InputSchema` are recorded.
     metrics : dict, optional
         Offline performance, e.g. ``{"accuracy": 0.91}``.
     model_version : str, default "1.0.0"
@@ -408,7 +218,7 @@ def save_artifact(model, directory, *, X_train=None, y_train=None, metrics=None,
     >>> load_artifact(path).metadata["target_classes"]
     [0, 1]
     """
-    if serializer not in _MODEL_FILES:
+    if serializer not in MODEL_FILES:
         raise ValueError(f"serializer must be 'joblib' or 'skops', got {serializer!r}")
     for name, value in (("metrics", metrics), ("extra_metadata", extra_metadata)):
         if value is not None and not isinstance(value, dict):
@@ -426,17 +236,17 @@ def save_artifact(model, directory, *, X_train=None, y_train=None, metrics=None,
     _cleanup(directory)
 
     if schema is None and X_train is not None:
-        from mlserving_lab.skew import InputSchema
+        from mlserving_lab.schema import InputSchema
 
         schema = InputSchema.from_training(X_train)
-    model_file = _MODEL_FILES[serializer]
+    model_file = MODEL_FILES[serializer]
     token = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
-    tmp = directory.parent / f".{directory.name}{_PARTIAL}{token}"
+    tmp = directory.parent / f".{directory.name}{PARTIAL}{token}"
     tmp.mkdir()
     try:
         _write_model(model, tmp / model_file, serializer, compress)
         deps = library_versions(model, extra=("skops",) if serializer == "skops" else ())
-        requirements = _requirements_text(deps)
+        requirements = requirements_text(deps)
         atomic_write_text(tmp / "requirements.txt", requirements)
         names, types = _feature_info(model, X_train, schema)
         meta = {
@@ -449,7 +259,7 @@ def save_artifact(model, directory, *, X_train=None, y_train=None, metrics=None,
             "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
             "serializer": serializer,
             "model_file": model_file,
-            "model_sha256": _sha256_file(tmp / model_file),
+            "model_sha256": sha256_file(tmp / model_file),
             "model_size_bytes": (tmp / model_file).stat().st_size,
             "training_data_sha256": (None if X_train is None else
                                      training_data_sha256(X_train, y_train)),
@@ -460,14 +270,14 @@ def save_artifact(model, directory, *, X_train=None, y_train=None, metrics=None,
             "target_classes": _target_classes(model, y_train),
             "performance_metrics": _json_safe(metrics or {}),
             "dependencies": deps,
-            "requirements_sha256": _sha256_bytes(requirements.encode()),
+            "requirements_sha256": sha256_bytes(requirements.encode()),
             "input_schema": None if schema is None else schema.to_dict(),
             "input_json_schema": None if schema is None else schema.to_json_schema(),
             "extra": _json_safe(extra_metadata or {}),
         }
         # metadata.json is written last: a folder that has it is complete.
         atomic_write_text(tmp / "metadata.json", json.dumps(meta, indent=2))
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -475,62 +285,29 @@ def save_artifact(model, directory, *, X_train=None, y_train=None, metrics=None,
     return directory
 
 
-def _requirements_text(deps: dict) -> str:
-    lines = [f"# written by mlserving_lab.packaging; python {deps.get('python', '?')}"]
-    lines += [f"{name}=={ver}" for name, ver in sorted(deps.items()) if name != "python"]
-    return "\n".join(lines) + "\n"
-
-
 def _swap_in(tmp: Path, directory: Path, token: str) -> None:
     if directory.exists():
-        backup = directory.parent / f".{directory.name}{_BACKUP}{token}"
+        backup = directory.parent / f".{directory.name}{BACKUP}{token}"
         os.rename(directory, backup)
-        _fsync_dir(directory.parent)
+        fsync_dir(directory.parent)
         os.rename(tmp, directory)
-        _fsync_dir(directory.parent)
+        fsync_dir(directory.parent)
         shutil.rmtree(backup, ignore_errors=True)
     else:
         os.rename(tmp, directory)
-        _fsync_dir(directory.parent)
+        fsync_dir(directory.parent)
 
 
 def _cleanup(directory: Path) -> None:
     """Tidy leftovers of interrupted saves (restoring the folder first if it is missing)."""
     if not directory.exists():
-        candidate = _recovery_candidate(directory)
+        candidate = recovery_candidate(directory)
         if candidate is not None:
             os.rename(candidate, directory)
-    for p in _siblings(directory, _PARTIAL) + _siblings(directory, _BACKUP):
+    for p in siblings(directory, PARTIAL) + siblings(directory, BACKUP):
         shutil.rmtree(p, ignore_errors=True)
 
 
-def _recovery_candidate(directory: Path) -> Path | None:
-    """The newest complete folder left by an interrupted save, if any."""
-    found = []
-    for p in _siblings(directory, _PARTIAL) + _siblings(directory, _BACKUP):
-        try:
-            meta = _read_metadata(p)
-            if _sha256_file(p / meta["model_file"]) == meta["model_sha256"]:
-                found.append(p)
-        except (ArtifactError, OSError):
-            continue
-    if not found:
-        return None
-
-    def age(p: Path):
-        # names end in a UTC timestamp token; for the same token the new (partial) copy wins
-        for rank, marker in ((1, _PARTIAL), (0, _BACKUP)):
-            prefix = f".{directory.name}{marker}"
-            if p.name.startswith(prefix):
-                return (p.name[len(prefix):], rank)
-        return ("", -1)
-
-    return max(found, key=age)
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
 @dataclass
 class Artifact:
     """A loaded artifact.
@@ -554,11 +331,11 @@ class Artifact:
 
     @property
     def schema(self):
-        """The stored :class:`~mlserving_lab.skew.InputSchema`, or None."""
+        """The stored :class:`~mlserving_lab.schema.InputSchema`, or None."""
         data = self.metadata.get("input_schema")
         if data is None:
             return None
-        from mlserving_lab.skew import InputSchema
+        from mlserving_lab.schema import InputSchema
 
         return InputSchema.from_dict(data)
 
@@ -571,15 +348,6 @@ class Artifact:
         """Validate ``X`` with the stored schema (when there is one), then predict_proba."""
         schema = self.schema
         return self.model.predict_proba(schema.validate(X) if schema is not None else X)
-
-
-def _locate(directory: Path) -> tuple[Path, bool]:
-    if directory.is_dir():
-        return directory, False
-    candidate = _recovery_candidate(directory)
-    if candidate is not None:
-        return candidate, True
-    raise FileNotFoundError(f"no model artifact at {directory}")
 
 
 def load_artifact(directory, *, expected_sha256: str | None = None, trusted=None,
@@ -618,14 +386,14 @@ def load_artifact(directory, *, expected_sha256: str | None = None, trusted=None
         A skops file names types that are not trusted.
     """
     requested = Path(directory)
-    folder, recovered = _locate(requested)
-    meta = _read_metadata(folder)
+    folder, recovered = locate(requested)
+    meta = read_metadata(folder)
     model_path = folder / meta["model_file"]
     try:
         data = model_path.read_bytes()
     except FileNotFoundError:
         raise ArtifactError(f"{folder} has metadata.json but no {meta['model_file']}") from None
-    actual = _sha256_bytes(data)
+    actual = sha256_bytes(data)
     if actual != meta["model_sha256"]:
         raise ArtifactIntegrityError(
             f"{model_path} has sha256 {actual[:16]}..., but metadata.json records "
@@ -689,8 +457,8 @@ def inspect_artifact(directory):
     """
     import pandas as pd
 
-    folder, _ = _locate(Path(directory))
-    meta = _read_metadata(folder)
+    folder, _ = locate(Path(directory))
+    meta = read_metadata(folder)
     rows = []
     for key, value in meta.items():
         if key in ("input_schema", "input_json_schema"):
@@ -699,76 +467,6 @@ def inspect_artifact(directory):
             value = json.dumps(value)
             value = value if len(value) <= 120 else value[:117] + "..."
         rows.append({"field": key, "value": value})
-    ok = _sha256_file(folder / meta["model_file"]) == meta["model_sha256"]
+    ok = sha256_file(folder / meta["model_file"]) == meta["model_sha256"]
     rows.append({"field": "sha256 ok", "value": ok})
     return pd.DataFrame(rows).set_index("field")
-
-
-_CHILD = """
-import pickle, sys, warnings
-warnings.simplefilter("ignore")
-from mlserving_lab.packaging import load_artifact
-with open(sys.argv[2], "rb") as fh:
-    X = pickle.load(fh)
-art = load_artifact(sys.argv[1])
-out = getattr(art.model, sys.argv[3])(X)
-with open(sys.argv[4], "wb") as fh:
-    pickle.dump(out, fh)
-"""
-
-
-def predict_in_subprocess(directory, X, *, method: str = "predict_proba",
-                          timeout: float = 120.0):
-    """Load an artifact in a fresh Python process and predict there.
-
-    Lesson 06 / exercise 2. Proves the artifact works without anything from your notebook's
-    memory (imports, globals, fitted objects): the child process starts empty, loads the
-    folder with :func:`load_artifact` and calls ``model.<method>(X)``.
-
-    Parameters
-    ----------
-    directory : str or Path
-        The artifact folder.
-    X : DataFrame or array
-        Rows to predict (sent to the child with pickle; it is your own data).
-    method : {"predict_proba", "predict", "decision_function"}, default "predict_proba"
-    timeout : float, default 120
-        Seconds before the child is stopped.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Raises
-    ------
-    ValueError
-        Unknown method.
-    RuntimeError
-        The child failed; the message includes its last error line.
-    """
-    import pickle
-    import subprocess
-    import sys
-    import tempfile
-
-    if method not in ("predict_proba", "predict", "decision_function"):
-        raise ValueError(f"method must be predict_proba, predict or decision_function, got "
-                         f"{method!r}")
-    folder = Path(directory)
-    if not folder.exists() and _recovery_candidate(folder) is None:
-        raise FileNotFoundError(f"no model artifact at {folder}")
-    root = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    with tempfile.TemporaryDirectory() as tmp:
-        x_path, out_path = Path(tmp) / "X.pkl", Path(tmp) / "out.pkl"
-        with open(x_path, "wb") as fh:
-            pickle.dump(X, fh)
-        proc = subprocess.run([sys.executable, "-c", _CHILD, str(folder), str(x_path), method,
-                               str(out_path)], env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise RuntimeError(f"the fresh process could not load/predict: {last}")
-        with open(out_path, "rb") as fh:
-            return np.asarray(pickle.load(fh))

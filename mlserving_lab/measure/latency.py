@@ -1,46 +1,23 @@
-"""Measure models: one-row latency percentiles, size on disk, and one table for a set of models.
+"""Latency: time predict functions on distinct requests and report percentiles.
 
-Every lesson that compares models uses the same three pieces, so a number in one lesson means
-the same thing in the next:
-
-- :func:`benchmark_latency` times a predict function on distinct requests after a warm-up and
-  returns a :class:`LatencyReport` (p50 / p95 / p99, mean, max, throughput);
-- :func:`serialized_size` is the size in bytes of an object in its natural file format;
-  ``size_kb`` is always that number divided by 1024 (KiB);
-- :func:`compare_models` measures a dict of models into one pandas table.
+- :func:`benchmark_latency` times one predict function and returns a :class:`LatencyReport`
+  (p50 / p95 / p99, mean, max, throughput);
+- :func:`round_robin_latency` times several functions interleaved, one call each per round,
+  so that noise on a shared machine hits all of them alike.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlserving_lab._plotting import readable_log_axis
-from mlserving_lab._torch import quiet_torch
-from mlserving_lab._validation import (
-    check_array,
-    check_nonneg_int,
-    check_positive_int,
-    check_table,
-    row_slice,
-)
+from mlserving_lab._validation import check_nonneg_int, check_positive_int, check_table, row_slice
 
-if TYPE_CHECKING:  # pandas is imported lazily at run time
-    import pandas as pd
-
-__all__ = [
-    "LatencyReport",
-    "benchmark_latency",
-    "compare_models",
-    "format_ms",
-    "model_outputs",
-    "serialized_size",
-]
+__all__ = ["LatencyReport", "benchmark_latency", "format_ms", "round_robin_latency"]
 
 
 @dataclass(repr=False)
@@ -285,23 +262,9 @@ def benchmark_latency(predict_fn, X, n_runs: int = 200, warmup: int = 20,
     >>> report.p99_ms >= report.p50_ms
     True
     """
-    if not callable(predict_fn):
-        raise TypeError(f"predict_fn must be callable (e.g. model.predict), got "
-                        f"{type(predict_fn).__name__}; did you write model.predict() "
-                        "instead of model.predict?")
-    n_runs = check_positive_int(n_runs, "n_runs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    warmup = check_nonneg_int(warmup, "warmup")
-    X, n_rows = check_table(X)
-    if batch_size > n_rows:
-        raise ValueError(f"batch_size={batch_size} is larger than X, which has {n_rows} rows")
-
-    # Pre-slice every distinct batch once, then build the run order as references to them.
-    n_distinct = n_rows // batch_size
-    distinct = [row_slice(X, i * batch_size, (i + 1) * batch_size) for i in range(n_distinct)]
-    runs = [distinct[i % n_distinct] for i in range(n_runs)]
-    warm = [distinct[i % n_distinct] for i in range(warmup)]
-    samples = [0] * n_runs
+    _check_callable(predict_fn, "predict_fn")
+    warm, runs = _requests(X, n_runs, warmup, batch_size)
+    samples = [0] * len(runs)
     clock = time.perf_counter_ns
     fn = predict_fn
 
@@ -316,156 +279,81 @@ def benchmark_latency(predict_fn, X, n_runs: int = 200, warmup: int = 20,
     return LatencyReport.from_samples(samples_ms, batch_size=batch_size, name=name)
 
 
-def serialized_size(model, *, compress: int = 0) -> int:
-    """Bytes ``model`` takes when serialized in its natural format.
+def round_robin_latency(predict_fns: dict, X, *, n_runs: int = 200, warmup: int = 20,
+                        batch_size: int = 1) -> dict:
+    """Time several predict functions interleaved, one call each per round.
 
-    Lesson 02. ONNX predictors: the ONNX bytes. torch modules: ``torch.save`` of the
-    state dict; TorchScript: ``torch.jit.save``; ``torch.export`` programs: ``.pt2``;
-    :class:`TorchPredictor`: its module. Anything else: ``joblib.dump`` (with ``compress``).
-
-    Parameters
-    ----------
-    model : object
-    compress : int, default 0
-        joblib compression level (0-9) for joblib-serialized objects.
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> serialized_size({"w": np.zeros(1000)}) > 8000
-    True
-    """
-    from mlserving_lab.export import OnnxPredictor, TorchPredictor
-
-    if isinstance(model, OnnxPredictor):
-        return model.nbytes
-    if isinstance(model, TorchPredictor):
-        return serialized_size(model.module)
-    mod = type(model).__module__ or ""
-    if mod.startswith("torch"):
-        import torch
-
-        buf = io.BytesIO()
-        with quiet_torch():
-            if isinstance(model, torch.jit.ScriptModule):
-                torch.jit.save(model, buf)
-            elif isinstance(model, torch.export.ExportedProgram):
-                torch.export.save(model, buf)
-            elif isinstance(model, torch.nn.Module):
-                torch.save(model.state_dict(), buf)
-            else:
-                torch.save(model, buf)
-        return buf.getbuffer().nbytes
-    import joblib
-
-    buf = io.BytesIO()
-    joblib.dump(model, buf, compress=compress)
-    return buf.getbuffer().nbytes
-
-
-def compare_models(models: dict, X, y=None, *, reference: str | None = None,
-                   n_runs: int = 200, warmup: int = 20) -> pd.DataFrame:
-    """One row per model: accuracy, agreement with a reference, size and one-row latency.
-
-    Lesson 02. The table behind every "which variant do we ship?" decision in the lesson.
-    Latency is measured with :func:`mlserving_lab.measure.benchmark_latency` on one row per
-    call (what a real-time request costs).
+    Lesson 02. The harness behind :func:`mlserving_lab.measure.measure_models`. Round ``i``
+    calls every function once, in the order of the dict, on the same request ``i``; the first
+    ``warmup`` rounds are not timed. Requests are prepared as in :func:`benchmark_latency`.
 
     Parameters
     ----------
-    models : dict of name -> model
-        Anything with ``predict`` (and ``predict_proba`` for the probability columns); torch
-        modules are wrapped in :class:`TorchPredictor`.
-    X : array-like or DataFrame
-        Held-out rows.
-    y : array-like, optional
-        True labels; adds an ``accuracy`` column.
-    reference : str, optional
-        Name of the model the others are compared with (default: the first one).
-    n_runs, warmup : int
-        Passed to ``benchmark_latency``.
+    predict_fns : dict of name -> callable
+    X : array-like or DataFrame of shape (n_rows, n_features)
+    n_runs, warmup, batch_size : int
+        As in :func:`benchmark_latency`; ``n_runs`` and ``warmup`` count calls per function.
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed by name; columns ``accuracy`` (if ``y``), ``agreement``, ``max_abs_diff``,
-        ``size_kb``, ``p50_ms``, ``p99_ms``, ``throughput_rows_s``.
+    dict of name -> LatencyReport
 
     Raises
     ------
-    ValueError
-        If ``models`` is empty, ``reference`` is not one of its keys, or ``y`` has a different
-        length than ``X``.
+    TypeError, ValueError
+        As :func:`benchmark_latency`; also ValueError for an empty dict.
+
+    Examples
+    --------
+    >>> reports = round_robin_latency({"sum": lambda b: b.sum(), "max": lambda b: b.max()},
+    ...                               np.ones((10, 2)), n_runs=5, warmup=1)
+    >>> [r.n_runs for r in reports.values()]
+    [5, 5]
     """
-    import pandas as pd
+    if not isinstance(predict_fns, dict) or not predict_fns:
+        raise ValueError("predict_fns must be a non-empty dict of name -> callable")
+    for name, fn in predict_fns.items():
+        _check_callable(fn, f"predict_fns[{name!r}]")
+    warm, runs = _requests(X, n_runs, warmup, batch_size)
+    fns = list(predict_fns.values())
+    samples = [[0] * len(runs) for _ in fns]
+    clock = time.perf_counter_ns
 
-    if not isinstance(models, dict) or not models:
-        raise ValueError("models must be a non-empty dict of name -> model")
-    reference = reference if reference is not None else next(iter(models))
-    if reference not in models:
-        raise ValueError(f"reference {reference!r} is not one of the models: {list(models)}")
-    check_array(X, name="X")
-    if y is not None:
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"y has {len(y)} labels but X has {len(X)} rows")
-    wrapped = {}
-    for key, m in models.items():
-        if type(m).__module__.startswith("torch") and not hasattr(m, "predict"):
-            from mlserving_lab.export import TorchPredictor
+    for batch in warm:
+        for fn in fns:
+            fn(batch)
+    for i, batch in enumerate(runs):
+        for fn, times in zip(fns, samples, strict=True):
+            t0 = clock()
+            fn(batch)
+            times[i] = clock() - t0
 
-            m = TorchPredictor(m, name=str(key))
-        wrapped[key] = m
-    ref_out, ref_labels = model_outputs(wrapped[reference], X)
-    rows = []
-    for key, m in wrapped.items():
-        out, labels = model_outputs(m, X)
-        row = {}
-        if y is not None and labels is not None:
-            row["accuracy"] = float(np.mean(np.asarray(labels).astype(str)
-                                            == y.astype(str)))
-        if labels is not None and ref_labels is not None:
-            row["agreement"] = float(np.mean(np.asarray(labels).astype(str)
-                                             == np.asarray(ref_labels).astype(str)))
-        row["max_abs_diff"] = (float(np.max(np.abs(out - ref_out)))
-                               if out.shape == ref_out.shape else float("nan"))
-        row["size_kb"] = serialized_size(m) / 1024
-        rep = benchmark_latency(m.predict, X, n_runs=n_runs, warmup=warmup, batch_size=1)
-        row.update(p50_ms=rep.p50_ms, p99_ms=rep.p99_ms,
-                   throughput_rows_s=rep.throughput_rows_s)
-        rows.append(pd.Series(row, name=key))
-    return pd.DataFrame(rows)
+    return {name: LatencyReport.from_samples(np.asarray(times, dtype=np.float64) / 1e6,
+                                             batch_size=batch_size, name=str(name))
+            for name, times in zip(predict_fns, samples, strict=True)}
 
 
-def model_outputs(model, X):
-    """(probabilities or values, labels or None) of ``model`` on ``X``.
 
-    Torch modules are wrapped in :class:`mlserving_lab.export.TorchPredictor` first.
+def _check_callable(fn, name: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable (e.g. model.predict), got "
+                        f"{type(fn).__name__}; did you write model.predict() "
+                        "instead of model.predict?")
+
+
+def _requests(X, n_runs, warmup, batch_size) -> tuple[list, list]:
+    """(warm-up requests, timed requests): distinct ``batch_size``-row slices, reused cyclically.
+
+    Every distinct batch is sliced once, before any timing, so that a timed loop does nothing
+    but read the clock and call the function; the run order holds references to them.
     """
-    if type(model).__module__.startswith("torch") and not hasattr(model, "predict"):
-        from mlserving_lab.export import TorchPredictor
-
-        model = TorchPredictor(model)
-    has_proba = False
-    try:
-        has_proba = callable(getattr(model, "predict_proba", None))
-    except AttributeError:
-        has_proba = False
-    if has_proba:
-        proba = np.asarray(model.predict_proba(X), dtype=np.float64)
-        labels = np.asarray(model.predict(X)) if hasattr(model, "predict") else None
-        if labels is None:
-            classes = getattr(model, "classes_", None)
-            idx = proba.argmax(axis=1)
-            labels = idx if classes is None else np.asarray(classes)[idx]
-        return proba, labels
-    if hasattr(model, "predict"):
-        return np.asarray(model.predict(X), dtype=np.float64), None
-    if callable(model):
-        out = np.asarray(model(X), dtype=np.float64)
-        return out, (out.argmax(axis=1) if out.ndim == 2 else None)
-    raise TypeError(f"cannot get predictions from {type(model).__name__}: it has no "
-                    "predict_proba or predict method and is not callable")
+    n_runs = check_positive_int(n_runs, "n_runs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    warmup = check_nonneg_int(warmup, "warmup")
+    X, n_rows = check_table(X)
+    if batch_size > n_rows:
+        raise ValueError(f"batch_size={batch_size} is larger than X, which has {n_rows} rows")
+    n_distinct = n_rows // batch_size
+    distinct = [row_slice(X, i * batch_size, (i + 1) * batch_size) for i in range(n_distinct)]
+    return ([distinct[i % n_distinct] for i in range(warmup)],
+            [distinct[i % n_distinct] for i in range(n_runs)])
