@@ -20,27 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlserving_lab._validation import check_table, listed
-
-# InputSchema, ColumnSpec and the schema errors moved to mlserving_lab.schema and
-# mlserving_lab.errors; importing them from here keeps working for existing notebooks.
-from mlserving_lab.errors import (  # noqa: F401
-    ColumnTypeError,
-    DuplicateColumnError,
-    InputShapeError,
-    MissingColumnError,
-    MissingValueError,
-    NonFiniteValueError,
-    NotTableLikeError,
-    OutOfRangeError,
-    OutOfRangeWarning,
-    SchemaError,
-    SchemaFormatError,
-    SchemaWarning,
-    UnexpectedColumnError,
-    UnseenCategoryError,
-    UnseenCategoryWarning,
-)
-from mlserving_lab.schema import ColumnSpec, InputSchema  # noqa: F401
+from mlserving_lab.errors import NotTableLikeError
 
 __all__ = ["ServingPath", "SkewReport", "check_skew", "plot_skew"]
 

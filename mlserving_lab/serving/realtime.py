@@ -71,7 +71,7 @@ class RealTimePredictor:
     ----------
     model : fitted estimator
     schema : object with ``validate(X)``, optional
-        E.g. ``mlserving_lab.skew.InputSchema``: returns model-ready data or raises a
+        E.g. ``mlserving_lab.schema.InputSchema``: returns model-ready data or raises a
         ValueError/TypeError. Validation failures are re-raised to the caller (a bad request
         is the caller's problem, not something to hide behind a fallback).
     fallback : scalar, array-like or callable, optional

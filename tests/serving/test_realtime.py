@@ -169,12 +169,11 @@ def test_real_time_uses_a_duck_typed_schema(data, lr):
         RealTimePredictor(lr, schema=object())
 
 
-def test_real_time_with_skew_input_schema(frame_data, lr_frame):
-    skew = pytest.importorskip("mlserving_lab.skew")
-    if not hasattr(skew, "InputSchema"):
-        pytest.skip("mlserving_lab.skew.InputSchema not available yet")
+def test_real_time_with_input_schema(frame_data, lr_frame):
+    from mlserving_lab.schema import InputSchema
+
     X_train, X_test = frame_data[0], frame_data[1]
-    rt = RealTimePredictor(lr_frame, schema=skew.InputSchema.from_training(X_train))
+    rt = RealTimePredictor(lr_frame, schema=InputSchema.from_training(X_train))
     np.testing.assert_array_equal(rt.predict(X_test.iloc[:3]), lr_frame.predict(X_test.iloc[:3]))
     # one row as a Series or as a dict goes through the schema too
     assert rt.predict_one(X_test.iloc[4]) == lr_frame.predict(X_test.iloc[4:5])[0]

@@ -6,7 +6,7 @@ import sys
 import warnings
 
 import pytest
-from conftest import ROOT
+from _notebook_outcomes import ROOT
 
 from mlserving_lab import check_environment
 from mlserving_lab.environment import TESTED_VERSIONS, EnvironmentMismatchWarning

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import ROOT
+from _notebook_outcomes import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv").is_dir(),
                                 reason="needs make and the project's .venv (make setup)")
