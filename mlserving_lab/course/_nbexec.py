@@ -13,7 +13,7 @@ __all__ = ["CURRENT_ENV_KERNEL", "collect_results", "execute_notebook", "kernel_
 CURRENT_ENV_KERNEL = "mlserving-lab-current-env"
 
 
-def _spec_manager():
+def _spec_manager(extra_args=()):
     import ipykernel.kernelspec
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -24,6 +24,7 @@ def _spec_manager():
             if kernel_name == CURRENT_ENV_KERNEL:
                 spec = ipykernel.kernelspec.get_kernel_dict()
                 spec["argv"][0] = sys.executable
+                spec["argv"] += list(extra_args)
                 return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
                                               **spec)
             return super().get_kernel_spec(kernel_name)
@@ -63,7 +64,13 @@ def execute_notebook(nb, *, cwd, timeout: float = 120, allow_errors: bool = Fals
         kernel_env.update(env)
     client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=allow_errors,
                             resources={"metadata": {"path": str(Path(cwd))}})
-    client.execute(env=kernel_env, cwd=str(cwd))
+    try:
+        client.execute(env=kernel_env, cwd=str(cwd))
+    finally:
+        # nbclient leaves a kernel it did not create running; ask it to exit normally so its
+        # atexit handlers (scratch folders, caches) run, and kill it only if it does not.
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
     return nb
 
 
