@@ -280,14 +280,17 @@ def build_start_here_set(folder) -> dict[str, Expected]:
     _set_answer(nb, Q2, "")
     _set_answer(nb, Q3, "")
     add("always_equal", nb, Expected(0, "ok", _all("incorrect"), messages={
-        "q1": r"does not match", "q3": r"returned 0, expected 0\.75"}))
+        "q1": r"does not match",
+        # Only data crosses to the grader: an object of the learner's own class is refused.
+        "q3": r"class defined in your notebook \(`Anything`\)"}))
 
     nb = blank()
     nb.cells.insert(_find(nb, Q1), new_code_cell(CHECK_TIME_TAMPER))
     _set_answer(nb, Q1, "")  # keep the Sneaky mean_ms (no `mean_ms = ____` after it)
+    # Its __float__ never runs in the grader: the answer crosses as the plain float 1.0.
     add("tamper_at_check_time", nb, Expected(
         0, "ok", {"q1": "incorrect", "q2": "not_attempted", "q3": "not_attempted"},
-        reason=r"modified at check time and restored: .*Question\.(evaluate|grade)"))
+        reason=r"^$"))
 
     add("infinite_loop", _insert_after(good(), Q1, "while True:\n    pass"),
         Expected(1, "timeout", {"q1": "correct", "q2": "not_attempted",
@@ -422,3 +425,24 @@ def build_exercise_pairs(folder) -> dict[str, tuple[str, Expected]]:
         out[f"{stem}__blank"] = (ex.name, Expected(0, "ok",
                                                    dict.fromkeys(names, "not_attempted"), r"^$"))
     return out
+
+
+def processes_of_batch(batch_id: str) -> list[str]:
+    """``pid: cmdline`` of every live process whose environment names this grading batch."""
+    import os
+
+    found = []
+    needle = f"MLSERVING_GRADE_BATCH={batch_id}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and stat.rsplit(")", 1)[-1].split()[0] != "Z":
+            text = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{entry}: {text}")
+    return found

@@ -1,19 +1,24 @@
-"""The two child processes behind :mod:`mlserving_lab.course.grading` (not a public API).
+"""The child processes behind :mod:`mlserving_lab.course.grading` (not a public API).
 
-``python -P -m mlserving_lab.course._grade_worker execute JOB.json``
-    Caps its own memory (the kernel it launches inherits the cap), runs the learner's cells in
-    a fresh kernel with a total time budget, then runs one extraction cell in the same kernel
-    that writes every graded variable with cloudpickle to its own file. Writes a JSON report.
+``python -P -m mlserving_lab.course._grade_worker sandboxed JOB.json``  (inside the sandbox)
+    The sandbox's driver: applies the process cap, drops to an unprivileged uid when started
+    as root, runs the learner's cells in a fresh kernel with a total time budget and an
+    extraction cell that saves every graded variable with cloudpickle (inside the sandbox),
+    then runs ``record``. Writes one JSON document (execute report + record log) to fd 3.
 
-``python -P -m mlserving_lab.course._grade_worker grade JOB.json``
-    A fresh interpreter that never ran the notebook: imports the exercise, loads the answer
-    files and grades each question (hidden checks on) with a per-question alarm. Appends one
-    JSON line per question to the results file as soon as it is known, so a crash or a hang
-    in the middle still leaves the earlier questions graded.
+``python -P -m mlserving_lab.course._grade_worker record JOB.json``  (inside the sandbox)
+    A fresh interpreter that never ran the notebook: loads the variables, encodes them with
+    :mod:`mlserving_lab.course.transport` (data only; learner classes refused) and runs the
+    checkers once with :func:`~mlserving_lab.course.exercises.core.call` in record mode. Their
+    verdicts are ignored; what counts is (argument digest -> output as data) for each call.
 
-``-P`` keeps the working directory (a copy of the learner's folder) off ``sys.path`` until the
-exercise is imported, so a learner's own ``mlserving_lab.py`` or ``numpy.py`` cannot shadow
-the grader's modules.
+``python -P -m mlserving_lab.course._grade_worker grade JOB.json``  (trusted, no sandbox)
+    Decodes the answers and the recorded outputs with the allow-list loader and grades each
+    question (hidden checks on) with a per-question alarm, ``call`` replaying the outputs.
+    Learner code never runs here. Appends one JSON line per question to the results file.
+
+``-P`` keeps the working directory off ``sys.path``, so a learner's own ``mlserving_lab.py``
+or ``numpy.py`` cannot shadow the grader's modules.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 
 _PROCESS_START = time.monotonic()
 INSTRUCTOR_TAG = "instructor"
+RESULT_FD = 3  # the sandbox driver's result pipe (see mlserving_lab.course.sandbox)
 
 # Runs inside the learner's kernel after their cells (the helper is imported fresh there).
 _EXTRACT_CELL = """
@@ -132,7 +138,11 @@ def _kernel_manager():
 
     from mlserving_lab.course._nbexec import CURRENT_ENV_KERNEL, _spec_manager
 
-    return AsyncKernelManager(kernel_name=CURRENT_ENV_KERNEL, kernel_spec_manager=_spec_manager())
+    # No history database, no startup files from a profile: nothing carries between runs.
+    extra = ["--HistoryManager.enabled=False", "--InteractiveShellApp.exec_files=[]",
+             "--InteractiveShellApp.exec_lines=[]"]
+    return AsyncKernelManager(kernel_name=CURRENT_ENV_KERNEL,
+                              kernel_spec_manager=_spec_manager(extra))
 
 
 def _kernel_pid(km):
@@ -184,7 +194,7 @@ async def _execute(job: dict) -> dict:
         async with client.async_setup_kernel(env=env, cwd=job["cwd"]):
             timings["kernel_start"] = time.monotonic() - t0
             pid = _kernel_pid(km)
-            if pid:
+            if pid and job.get("kernel_pid_file"):
                 Path(job["kernel_pid_file"]).write_text(str(pid))
             started = time.monotonic()
             deadline = started + budget
@@ -268,19 +278,100 @@ async def _execute(job: dict) -> dict:
     return report
 
 
-def run_execute(job: dict) -> int:
-    _limit_memory(job.get("max_memory_mb"))
+# -- sandbox driver ---------------------------------------------------------------------------
+def _confine(job: dict) -> None:
+    """Inside the sandbox, before any learner code: uid, process cap, no new privileges."""
+    import ctypes
+    import resource
+
+    nproc = job.get("max_processes")
+    if nproc:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
+    uid = job.get("uid")
+    if uid and os.geteuid() == 0:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
     try:
-        report = asyncio.run(_execute(job))
-        report["timings"]["process"] = time.monotonic() - _PROCESS_START
+        ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
+
+
+def run_sandboxed(job: dict) -> int:
+    """The sandbox's driver: run the notebook, then record the checkers' calls; report on fd 3."""
+    import shutil
+
+    out = os.fdopen(RESULT_FD, "wb")
+    os.set_inheritable(RESULT_FD, False)
+    _confine(job)
+    for key in ("work_dir", "answers_dir", "home"):
+        os.makedirs(job[key], exist_ok=True)
+    home = job["home"]
+    os.environ.update({"HOME": home, "IPYTHONDIR": os.path.join(home, ".ipython"),
+                       "JUPYTER_RUNTIME_DIR": os.path.join(home, "runtime"),
+                       "JUPYTER_DATA_DIR": os.path.join(home, "jupyter"),
+                       "JUPYTER_CONFIG_DIR": os.path.join(home, "jupyter-config"),
+                       "MPLCONFIGDIR": os.path.join(home, "mpl"), "MPLBACKEND": "agg",
+                       "PYTHONHASHSEED": "0", "TMPDIR": job.get("tmp", os.path.dirname(home))})
+    notebook = os.path.join(job["work_dir"], os.path.basename(job["notebook_src"]))
+    shutil.copyfile(job["notebook_src"], notebook)
+    execute_job = {"notebook": notebook, "cwd": job["work_dir"], "timeout": job["timeout"],
+                   "names": job["names"], "answers_dir": job["answers_dir"],
+                   "kernel_pid_file": job.get("kernel_pid_file"),
+                   "extract_timeout": job["extract_timeout"],
+                   "startup_timeout": job["startup_timeout"]}
+    try:
+        report = asyncio.run(_execute(execute_job))
     except Exception as exc:  # report, never crash silently
         report = {"status": "error", "reason": f"running the notebook failed: "
                   f"{type(exc).__name__}: {_short(exc, 200)}", "cell_errors": [], "extract": {}}
-    _write_json(job["report"], report)
+    result = {"execute": report, "record": [], "record_exit": None, "record_log": ""}
+    if any(name.endswith(".pkl") for name in os.listdir(job["answers_dir"])):
+        result.update(_run_recorder(job))
+    out.write(json.dumps(result).encode("utf-8"))
+    out.close()
     return 0
 
 
-# -- grade --------------------------------------------------------------------------------------
+def _run_recorder(job: dict) -> dict:
+    """Run the recording process (a fresh interpreter, still inside the sandbox)."""
+    import subprocess
+
+    record_file = os.path.join(os.path.dirname(job["answers_dir"]), "record.jsonl")
+    rjob = {"exercise": job["exercise"], "names": job["names"],
+            "answers_dir": job["answers_dir"], "record": record_file,
+            "question_timeout": job["question_timeout"]}
+    job_file = record_file + ".job"
+    _write_json(job_file, rjob)
+    limit = float(job["question_timeout"]) * (int(job.get("n_questions", 1)) + 1) + 60
+    log_file = record_file + ".log"
+    with open(log_file, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-P", "-m", "mlserving_lab.course._grade_worker",
+                                 "record", job_file], cwd=job["work_dir"],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            code = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid)
+            proc.wait()
+            code = None
+    lines = []
+    if os.path.exists(record_file):
+        with open(record_file, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    lines.append(json.loads(line))
+                except ValueError:
+                    continue
+    with open(log_file, "rb") as fh:
+        tail = fh.read()[-2000:].decode("utf-8", "replace")
+    return {"record": lines, "record_exit": code, "record_log": tail,
+            "record_limit": limit}
+
+
+# -- record (in the sandbox) -------------------------------------------------------------------
 class _QuestionTimeout(BaseException):
     """Raised by the alarm; a BaseException so checkers' `except Exception` cannot swallow it."""
 
@@ -289,85 +380,97 @@ def _on_alarm(signum, frame):
     raise _QuestionTimeout()
 
 
-def _snapshot() -> dict:
-    """Shallow copies of every mlserving_lab module and class namespace (tamper detection)."""
-    snap = {}
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == "mlserving_lab" or name.startswith("mlserving_lab.")):
-            continue
-        snap[("module", name)] = (module, dict(vars(module)))
-        for value in list(vars(module).values()):
-            if isinstance(value, type) and getattr(value, "__module__", "") == name:
-                snap[("class", f"{name}.{value.__qualname__}")] = (value, dict(vars(value)))
-    return snap
+def _helper_name(fn) -> str:
+    return f"helper:{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}"
 
 
-def _restore(snap: dict) -> list[str]:
-    """Undo changes to the snapshotted namespaces; return what had been changed."""
-    changed = []
-    for (kind, label), (obj, saved) in snap.items():
-        current = vars(obj)
-        # New module attributes are mostly lazy imports of submodules: only classes count.
-        for key in [k for k in current if k not in saved and kind == "class"]:
-            changed.append(f"{label}.{key}")
-            try:
-                delattr(obj, key)
-            except (AttributeError, TypeError):
-                pass
-        for key, value in saved.items():
-            if kind == "module" and not (callable(value) or isinstance(value, type(sys))):
-                continue  # module-level data may be a legitimate lazy cache: code only
-            if current.get(key, _MISSING) is not value:
-                changed.append(f"{label}.{key}")
-                try:
-                    setattr(obj, key, value)
-                except (AttributeError, TypeError):
+def _needs_recording(tree) -> bool:
+    """Does a question's answer call for the sandbox: a function, or a path to files there?"""
+    if isinstance(tree, dict):
+        return tree.get("$t") in ("function", "path") or any(
+            _needs_recording(v) for v in tree.values())
+    if isinstance(tree, list):
+        return any(_needs_recording(v) for v in tree)
+    return isinstance(tree, str) and tree.startswith("/")
+
+
+class _Recorder:
+    """``core.call`` in record mode: run the learner's function, keep its output as data."""
+
+    def __init__(self):
+        self.by_id: dict[int, str] = {}
+        self.by_name: dict[str, object] = {}
+        self.calls: dict[str, dict] = {}
+        self.prefix = ""
+
+    def name_of(self, fn):
+        return self.by_id.get(id(fn))
+
+    def assign(self, fn):
+        name = self.by_id.get(id(fn))
+        if name is None:
+            name = self.prefix if self.prefix not in self.by_name else \
+                f"{self.prefix}#{len(self.by_name)}"
+            self.by_id[id(fn)] = name
+            self.by_name[name] = fn
+        return name
+
+    def __call__(self, fn, args, kwargs, helper=False):
+        from mlserving_lab.course.exercises import core
+        from mlserving_lab.course.transport import Refusal, decode, digest, encode
+
+        if helper:
+            name = _helper_name(fn)
+        else:
+            name = self.name_of(fn)
+            if name is None:
+                return core._invoke(fn, args, kwargs)
+        key = digest((name, list(args), dict(kwargs)), function_name=self.name_of)
+        try:
+            out = fn(*args, **kwargs) if helper else core._invoke(fn, args, kwargs)
+        except (core.Incorrect, core.NotAttempted, core.LearnerCodeError) as exc:
+            rec = {"raise": type(exc).__name__, "message": str(exc)}
+            if isinstance(exc, core.LearnerCodeError) and exc.__cause__ is not None:
+                try:  # the learner's own exception, when it is a library or builtin type
+                    rec["cause"] = encode(exc.__cause__)
+                except (Refusal, RecursionError):
                     pass
-    return changed
+            self.calls[key] = rec
+            raise
+        if core.is_placeholder(out):
+            self.calls[key] = {"placeholder": True}
+            return out
+        try:
+            tree = encode(out, function_name=self.assign)
+        except (Refusal, RecursionError) as exc:
+            msg = (f"what your files hold cannot be graded: {exc}" if helper else
+                   f"`{getattr(fn, '__name__', name)}` returned something the grader cannot "
+                   f"accept: {exc}")
+            self.calls[key] = {"raise": "Incorrect", "message": msg}
+            raise core.Incorrect(msg) from None
+        self.calls[key] = {"out": tree}
+        return decode(tree, function=self.by_name.__getitem__)
 
 
-def _question_state(exercise) -> list:
-    return [(q, dict(vars(q))) for q in exercise.questions]
+def run_record(job: dict) -> int:
+    """Load the answers (learner objects: only ever in the sandbox), encode them as data, and
+    run the checkers once in record mode; their verdicts are ignored."""
+    import pickle
 
+    from mlserving_lab.course.exercises import core
+    from mlserving_lab.course.transport import Refusal, decode, encode
 
-def _restore_questions(state) -> list[str]:
-    changed = []
-    for q, saved in state:
-        current = vars(q)
-        for key in [k for k in current if k not in saved]:
-            changed.append(f"{q.name}.{key}")
-            del current[key]
-        for key, value in saved.items():
-            if current.get(key, _MISSING) is not value:
-                changed.append(f"{q.name}.{key}")
-                current[key] = value
-    return changed
-
-
-_MISSING = object()
-
-
-def run_grade(job: dict) -> int:
-    _limit_memory(job.get("max_memory_mb"))
-    out_fd = os.open(job["results"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    out_fd = os.open(job["record"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def emit(record: dict) -> None:
         os.write(out_fd, (json.dumps(record) + "\n").encode("utf-8"))
 
-    import cloudpickle  # noqa: F401  (registers nothing; makes failures below clearer)
-
-    from mlserving_lab.course.exercises.core import Exercise, load_exercise
-
-    exercise = load_exercise(job["exercise"])
-    snap = _snapshot()
-    qstate = _question_state(exercise)
-    # Only now make the learner's folder importable (their modules, for by-reference pickles).
+    exercise = core.load_exercise(job["exercise"])
     sys.path.append(os.getcwd())
     signal.signal(signal.SIGALRM, _on_alarm)
     limit = float(job["question_timeout"])
-    namespace = {}
-    load_notes = {name: f"Not graded: `{name}` {note}."
-                  for name, note in job.get("notes", {}).items()}
+    recorder = _Recorder()
+    notes, trees, namespace = {}, {}, {}
     answers_dir = Path(job["answers_dir"])
     for name in job["names"]:
         path = answers_dir / f"{name}.pkl"
@@ -376,34 +479,170 @@ def run_grade(job: dict) -> int:
         signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             with open(path, "rb") as fh:
-                import pickle
-
-                namespace[name] = pickle.load(fh)
+                value = pickle.load(fh)
+            recorder.prefix = name
+            if core.is_placeholder(value):
+                trees[name] = {"$t": "placeholder"}
+                namespace[name] = value
+            else:
+                trees[name] = encode(value, function_name=recorder.assign)
+                namespace[name] = decode(trees[name], function=recorder.by_name.__getitem__)
         except _QuestionTimeout:
-            load_notes[name] = f"Not graded: loading `{name}` took longer than {limit:g} s."
+            notes[name] = f"Not graded: loading `{name}` took longer than {limit:g} s."
+        except (Refusal, RecursionError) as exc:
+            trees[name] = {"$t": "refused", "reason": _short(exc, 300)}
         except BaseException as exc:  # noqa: BLE001 - a learner object may raise anything
-            load_notes[name] = (f"Not graded: `{name}` could not be loaded for grading: "
-                                f"{type(exc).__name__}: {_short(exc, 120)}")
+            notes[name] = (f"Not graded: `{name}` could not be loaded for grading: "
+                           f"{type(exc).__name__}: {_short(exc, 120)}")
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-    emit({"kind": "loaded", "notes": load_notes})
+    emit({"kind": "answers", "answers": trees, "notes": notes})
+    core._CALL_HOOK = recorder
     for q in exercise.questions:
-        tampered = _restore(snap) + _restore_questions(qstate)
-        if tampered:
-            emit({"kind": "tampering", "question": q.name, "changed": sorted(set(tampered))[:10]})
+        if not any(_needs_recording(trees.get(n)) for n in q.answers) or any(
+                n not in namespace for n in q.answers):
+            continue
         emit({"kind": "start", "question": q.name})
+        recorder.calls = {}
         signal.setitimer(signal.ITIMER_REAL, limit)
         try:
-            # A one-question exercise, so each question gets its own alarm while keeping
-            # Exercise.grade_namespace's handling of missing variables.
-            result = Exercise(exercise.name, [q]).grade_namespace(namespace)[0].to_dict()
+            core.Exercise(exercise.name, [q]).grade_namespace(namespace)
+        except _QuestionTimeout:
+            emit({"kind": "timeout", "question": q.name})
+            continue
+        except BaseException as exc:  # noqa: BLE001 - e.g. SystemExit from learner code
+            emit({"kind": "aborted", "question": q.name,
+                  "message": f"{type(exc).__name__}: {_short(exc, 160)}"})
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        emit({"kind": "recorded", "question": q.name, "calls": recorder.calls})
+    emit({"kind": "done"})
+    os.close(out_fd)
+    return 0
+
+
+# -- grade (trusted) -------------------------------------------------------------------------
+class _NotRecorded(BaseException):
+    """A replay miss for a question the sandbox never reached (not the learner's fault)."""
+
+
+class _Replayer:
+    """``core.call`` in replay mode: the learner's outputs, as recorded in the sandbox."""
+
+    def __init__(self, calls: dict, statuses: dict):
+        self.calls = calls
+        self.statuses = statuses
+        self.question = None
+
+    @staticmethod
+    def _name(value):
+        from mlserving_lab.course.exercises.core import LearnerFunction
+
+        return value.name if isinstance(value, LearnerFunction) else None
+
+    def __call__(self, fn, args, kwargs, helper=False):
+        from mlserving_lab.course.exercises import core
+        from mlserving_lab.course.transport import Refusal, decode, digest
+
+        if helper:
+            name = _helper_name(fn)
+        elif isinstance(fn, core.LearnerFunction):
+            name = fn.name
+        else:
+            return core._invoke(fn, args, kwargs)
+        key = digest((name, list(args), dict(kwargs)), function_name=self._name)
+        rec = self.calls.get(key)
+        if rec is None:
+            if self.statuses.get(self.question) != "recorded":
+                raise _NotRecorded()
+            what = "read your files" if helper else f"re-run your function `{fn.__name__}`"
+            raise core.Incorrect(
+                f"could not {what} on the checker's rows: the sandbox never did it with "
+                "these arguments (did your notebook change the checkers?)")
+        if "raise" in rec:
+            cls = {"Incorrect": core.Incorrect, "NotAttempted": core.NotAttempted}.get(
+                rec["raise"], core.LearnerCodeError)
+            err = cls(str(rec.get("message", "")))
+            if "cause" in rec:
+                try:
+                    err.__cause__ = decode(rec["cause"])
+                except (Refusal, RecursionError, TypeError):
+                    pass
+            raise err
+        if rec.get("placeholder"):
+            return core.____
+        try:
+            return decode(rec.get("out"), function=core.LearnerFunction)
+        except (Refusal, RecursionError) as exc:
+            raise core.Incorrect(f"`{fn.__name__}` returned something the grader cannot "
+                                 f"accept: {exc}") from None
+
+
+def run_grade(job: dict) -> int:
+    """The trusted grader: answers and recorded outputs are DATA; no learner code runs here."""
+    _limit_memory(job.get("max_memory_mb"))
+    out_fd = os.open(job["results"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def emit(record: dict) -> None:
+        os.write(out_fd, (json.dumps(record) + "\n").encode("utf-8"))
+
+    from mlserving_lab.course.exercises import core
+    from mlserving_lab.course.transport import Refusal, Refused, decode
+
+    bundle = json.loads(Path(job["bundle"]).read_text(encoding="utf-8"))
+    exercise = core.load_exercise(job["exercise"])
+    signal.signal(signal.SIGALRM, _on_alarm)
+    limit = float(job["question_timeout"])
+    load_notes = {name: f"Not graded: `{name}` {note}."
+                  for name, note in job.get("notes", {}).items()}
+    load_notes.update(bundle.get("notes", {}))
+    namespace = {}
+    for name, tree in bundle.get("answers", {}).items():
+        if name not in job["names"]:
+            continue
+        if isinstance(tree, dict) and tree.get("$t") == "placeholder":
+            namespace[name] = core.____
+            continue
+        if isinstance(tree, dict) and tree.get("$t") == "refused":
+            namespace[name] = Refused(str(tree.get("reason", "")))
+            continue
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            namespace[name] = decode(tree, function=core.LearnerFunction)
+        except (Refusal, RecursionError) as exc:
+            namespace[name] = Refused(_short(exc, 300))
+        except _QuestionTimeout:
+            load_notes[name] = f"Not graded: loading `{name}` took longer than {limit:g} s."
+        except Exception as exc:  # noqa: BLE001 - malformed data
+            namespace[name] = Refused(f"malformed data ({type(exc).__name__})")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    replayer = _Replayer(bundle.get("calls", {}), bundle.get("statuses", {}))
+    core._CALL_HOOK = replayer
+    emit({"kind": "loaded", "notes": load_notes})
+    for q in exercise.questions:
+        emit({"kind": "start", "question": q.name})
+        replayer.question = q.name
+        refused = [(n, namespace[n]) for n in q.answers if isinstance(namespace.get(n), Refused)]
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            if refused:
+                result = q._result(core.INCORRECT, " ".join(
+                    f"`{n}` was refused for grading: {r.reason}." for n, r in refused),
+                    []).to_dict()
+            else:
+                result = core.Exercise(exercise.name, [q]).grade_namespace(namespace)[0].to_dict()
+        except _NotRecorded:
+            result = {"question": q.name, "outcome": "error", "points": 0.0,
+                      "max_points": q.points, "not_recorded": True,
+                      "message": "Not graded: the grading process stopped before this "
+                                 "question."}
         except _QuestionTimeout:
             result = {"question": q.name, "outcome": "error", "points": 0.0,
                       "max_points": q.points, "timed_out": True,
                       "message": f"Grading stopped: checking this question took longer than "
-                                 f"{limit:g} s (a function of yours may loop forever or be "
-                                 "very slow on the checker's data)."}
-        except BaseException as exc:  # noqa: BLE001 - e.g. SystemExit from learner code
+                                 f"{limit:g} s."}
+        except BaseException as exc:  # noqa: BLE001
             result = {"question": q.name, "outcome": "error", "points": 0.0,
                       "max_points": q.points,
                       "message": f"Checking this question stopped with "
@@ -435,12 +674,13 @@ def _skip_slow_schema_formats() -> None:
 def main(argv=None) -> int:
     _skip_slow_schema_formats()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) != 2 or argv[0] not in ("execute", "grade"):
-        print("usage: python -P -m mlserving_lab.course._grade_worker {execute,grade} JOB.json",
-              file=sys.stderr)
+    commands = {"sandboxed": run_sandboxed, "record": run_record, "grade": run_grade}
+    if len(argv) != 2 or argv[0] not in commands:
+        print("usage: python -P -m mlserving_lab.course._grade_worker "
+              "{sandboxed,record,grade} JOB.json", file=sys.stderr)
         return 2
     job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
-    return run_execute(job) if argv[0] == "execute" else run_grade(job)
+    return commands[argv[0]](job)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,17 @@ def doctor(argv: list[str] | None = None) -> int:
     report = check_environment(warn=False)
     print(report)
     print(f"\nPython executable: {sys.executable}")
+    from mlserving_lab.course.sandbox import bwrap_problem
+
+    problem = bwrap_problem()
+    sandboxed = problem is None
+    if sandboxed:
+        print("Grading sandbox: yes (bubblewrap works here; `mlserving-lab grade` isolates each "
+              "submission)")
+    else:
+        print(f"Grading sandbox: NO ({problem}); `mlserving-lab grade` will refuse to run "
+              "unless given `--sandbox none`. Install bubblewrap (`apt-get install "
+              "bubblewrap`) or grade inside a Linux container or VM.")
     return 1 if (args.strict and not report.ok) else 0
 
 

@@ -1,31 +1,33 @@
 """Instructor grading: run a batch of submitted notebooks and write a gradebook.
 
 ``mlserving-lab grade SUBMISSION.ipynb... --out grades.csv [--feedback DIR] [--timeout SECONDS]
-[--jobs N] [--exercise NAME]``
+[--jobs N] [--exercise NAME] [--sandbox {bwrap,none}] [--scheduler ADDRESS]``
 
 For each submission:
 
 1. Read it with nbformat (an empty, truncated or non-notebook file gets status
    ``invalid notebook``) and find its exercise (``--exercise`` or the metadata that
    ``mlserving-lab release`` writes).
-2. Copy its folder to a temporary directory and run the learner's cells in a fresh kernel
-   (errors do not stop the run; cells tagged ``instructor`` are dropped). ``--timeout`` is a
-   budget for the whole notebook: when it runs out the kernel is interrupted and the
-   submission is graded on what ran (status ``timeout``). The kernel's memory is capped.
-3. In the same kernel, one extra cell saves each graded variable with cloudpickle. Then the
-   kernel is shut down.
-4. A fresh Python process, which never ran the learner's notebook, loads those variables and
-   grades every question with the package's checkers plus the hidden instructor checks. So
-   overwriting ``q1.check`` or monkeypatching :mod:`mlserving_lab` in the notebook changes
-   nothing. Each question has its own time limit there too.
+2. Copy ONLY the notebook into a fresh folder and start one sandbox for it
+   (:mod:`mlserving_lab.course.sandbox`). Inside, the driver runs the learner's cells in a
+   fresh kernel (errors do not stop the run; cells tagged ``instructor`` are dropped);
+   ``--timeout`` is a budget for the whole notebook: when it runs out the kernel is
+   interrupted and the submission is graded on what ran (status ``timeout``). An extraction
+   cell saves the graded variables; a fresh recording process (still in the sandbox) loads
+   them, encodes them as data (:mod:`mlserving_lab.course.transport`) and runs the checkers
+   once in record mode, so that every call of a learner function on the checker's rows is
+   recorded as (argument digest -> output as data). The sandbox hands back one JSON document
+   on a pipe, then it is gone, with every process it started.
+3. A fresh trusted Python process, which never sees learner code, decodes the data with the
+   allow-list loader and grades every question with the package's checkers plus the hidden
+   instructor checks; learner functions are placeholders whose calls are replayed from the
+   recording (a miss is "incorrect"). Each question has its own time limit, there and in the
+   recording.
+4. Only the grader writes the gradebook and the feedback, after every sandbox has exited.
 
 Warnings and stderr output never cost points. One submission's failure (a crash, a dead
 kernel, a hang) becomes a row with a clear ``status`` and ``reason``; the batch goes on.
-
-Limits: the grading process is isolated from the *notebook*, but the checkers do call the
-learner's functions in it. Code written to attack the grader at check time is not sandboxed
-(grading restores any :mod:`mlserving_lab` attribute it finds changed and reports it in
-``reason``).
+``--scheduler`` runs step 1-3 of each submission as a task on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -40,14 +42,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlserving_lab.atomic import atomic_path, atomic_write_text
+from mlserving_lab.course import sandbox as _sandbox
 
-__all__ = ["STATUSES", "grade_submissions", "main"]
+__all__ = ["SANDBOXES", "STATUSES", "SandboxUnavailable", "UnsandboxedGrading",
+           "grade_submissions", "main"]
 
 #: Every value the ``status`` column can take.
 STATUSES = ("ok", "timeout", "kernel died", "error", "invalid notebook")
@@ -59,6 +65,23 @@ _BASE_COLUMNS = ["student", "exercise", "score", "max_score", "status", "reason"
 _EXTRACT_TIMEOUT = 60
 _STARTUP_TIMEOUT = 60
 _HARD_LIMIT_SLACK = 30  # the runner enforces the budget itself; this only catches a wedged runner
+_RECORD_SLACK = 60  # beyond check_timeout per question, for the recording process to start
+_DEFAULT_MAX_PROCESSES = 256   # per sandbox (threads count too)
+_DEFAULT_MAX_FILE_MB = 512     # largest file a sandbox may write
+_DEFAULT_TMP_MB = 1024         # its private /tmp (and HOME)
+_RESULT_CAP = 512 << 20        # most bytes read back from one sandbox
+SANDBOXES = ("bwrap", "none")
+
+
+class SandboxUnavailable(RuntimeError):
+    """Grading was asked to sandbox submissions, and bubblewrap cannot run on this machine."""
+
+
+class UnsandboxedGrading(UserWarning):
+    """Submissions are being graded without a sandbox (``sandbox="none"``)."""
+
+
+_last_batch_id = ""  # the MLSERVING_GRADE_BATCH value of the latest batch (tests look for it)
 
 
 @dataclass
@@ -75,6 +98,7 @@ class _Submission:
     max_score: float = math.nan
     seconds: float = 0.0
     cell_errors: list[dict] = field(default_factory=list)
+    sandboxed: bool = True
 
     @property
     def score(self) -> float:
@@ -124,63 +148,44 @@ def _metadata_exercise(nb) -> str | None:
 
 # -- child processes -------------------------------------------------------------------------
 def _worker_cmd(kind: str, job_file: Path) -> list[str]:
-    # -P: the working directory (the learner's folder) is not put on sys.path.
+    # -P: the working directory is not put on sys.path.
     return [sys.executable, "-P", "-m", "mlserving_lab.course._grade_worker", kind, str(job_file)]
 
 
-def _is_our_kernel(pid: int, connection_hint: str) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-    return "ipykernel" in cmdline and connection_hint in cmdline
-
-
-def _kill_tree(proc: subprocess.Popen, kernel_pid_file: Path | None = None) -> None:
-    """Stop a worker we started (its own process group) and the kernel it launched."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            break
-        try:
-            proc.wait(timeout=5)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    if kernel_pid_file is not None and kernel_pid_file.exists():
-        try:
-            pid = int(kernel_pid_file.read_text().strip())
-        except ValueError:
-            return
-        if _is_our_kernel(pid, "kernel-"):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
 def _run_worker(kind: str, job: dict, folder: Path, *, cwd: Path, limit: float,
-                kernel_pid_file: Path | None = None) -> tuple[int | None, str]:
-    """Run one worker; return (exit code or None if killed at ``limit``, tail of its log)."""
+                max_memory_mb: int = 0) -> tuple[int | None, str]:
+    """Run one trusted worker; return (exit code or None if killed at ``limit``, log tail)."""
     job_file = folder / f"{kind}-job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
     log_file = folder / f"{kind}.log"
+    if _sandbox._STOP.is_set():
+        raise _sandbox.Interrupted("grading was interrupted")
     with open(log_file, "wb") as log:
         env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "agg"}
         proc = subprocess.Popen(_worker_cmd(kind, job_file), cwd=cwd, stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 env=env)
+        with _sandbox._LIVE_LOCK:
+            _sandbox._LIVE.add(proc)
         try:
             code = proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
-            _kill_tree(proc, kernel_pid_file)
+            _sandbox._kill(proc)
             code = None
+        finally:
+            with _sandbox._LIVE_LOCK:
+                _sandbox._LIVE.discard(proc)
     try:
         tail = log_file.read_bytes()[-2000:].decode("utf-8", "replace")
     except OSError:
         tail = ""
     return code, tail
+
+
+def _driver_cmd(job_file: str) -> list[str]:
+    """The sandbox's first command: the driver that runs the notebook and the recording."""
+    return [sys.executable, "-P", "-m", "mlserving_lab.course._grade_worker", "sandboxed",
+            job_file]
 
 
 def _last_error_line(log_tail: str) -> str:
@@ -192,18 +197,6 @@ def _last_error_line(log_tail: str) -> str:
 
 
 # -- one submission --------------------------------------------------------------------------
-def _copy_folder(path: Path, dest: Path) -> Path:
-    """Copy the submission's folder (without other notebooks) to ``dest``; return the copy."""
-    def ignore(folder, names):
-        skip = {n for n in names if n in (".ipynb_checkpoints", "__pycache__", ".git")}
-        if Path(folder) == path.parent:
-            skip |= {n for n in names if n.endswith(".ipynb") and n != path.name}
-        return skip
-
-    shutil.copytree(path.parent, dest, ignore=ignore, symlinks=True)
-    return dest / path.name
-
-
 def _describe_cell_errors(errors: list[dict]) -> str:
     if not errors:
         return ""
@@ -216,46 +209,60 @@ def _describe_cell_errors(errors: list[dict]) -> str:
     return text
 
 
-def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeout: float,
-               max_memory_mb: int) -> _Submission:
+@dataclass(frozen=True)
+class _Limits:
+    """Everything that bounds one submission's run (also sent to Dask workers)."""
+
+    timeout: float
+    check_timeout: float
+    max_memory_mb: int
+    sandbox: str = "bwrap"
+    max_processes: int = _DEFAULT_MAX_PROCESSES
+    max_file_mb: int = _DEFAULT_MAX_FILE_MB
+    tmp_mb: int = _DEFAULT_TMP_MB
+    batch: str = ""
+
+
+def _grade_one(path: Path, *, exercise: str | None, limits: _Limits,
+               data: bytes | None = None) -> _Submission:
     from mlserving_lab.course.exercises.core import load_exercise
 
     started = time.perf_counter()
     sub = _Submission(path=path, student=path.stem, exercise=exercise or "")
-    nb, problem = _read_notebook(path)
-    if problem:
-        sub.status, sub.reason = "invalid notebook", problem
-        return sub
-    declared = _metadata_exercise(nb)
-    if exercise and declared and declared != exercise:
-        sub.status = "error"
-        sub.reason = (f"wrong exercise: this notebook is {declared!r}, but --exercise asked "
-                      f"for {exercise!r}")
-        sub.exercise = declared
-        return sub
-    name = exercise or declared
-    if not name:
-        sub.status = "error"
-        sub.reason = ("the notebook does not say which exercise it is (no mlserving_lab "
-                      "metadata); pass --exercise NAME")
-        return sub
-    sub.exercise = name
-    try:
-        ex = load_exercise(name)
-    except ValueError as exc:
-        sub.status, sub.reason = "error", _short(exc, 200)
-        return sub
-    sub.questions = [q.name for q in ex.questions]
-    sub.max_score = float(ex.max_score)
-    names = ex.answer_names
-
     tmp = Path(tempfile.mkdtemp(prefix="mlserving-grade-"))
     try:
-        work, answers = tmp / "work", tmp / "answers"
-        answers.mkdir()
-        notebook_copy = _copy_folder(path, work)
-        report = _run_notebook(notebook_copy, work, answers, tmp, names=names, timeout=timeout,
-                               max_memory_mb=max_memory_mb)
+        inbox = tmp / "in"
+        inbox.mkdir()
+        safe = re.sub(r"[^\w.-]+", "_", path.name).lstrip(".") or "submission.ipynb"
+        notebook = inbox / (safe if safe.endswith(".ipynb") else safe + ".ipynb")
+        notebook.write_bytes(path.read_bytes() if data is None else data)
+        nb, problem = _read_notebook(notebook)
+        if problem:
+            sub.status, sub.reason = "invalid notebook", problem
+            return sub
+        declared = _metadata_exercise(nb)
+        if exercise and declared and declared != exercise:
+            sub.status = "error"
+            sub.reason = (f"wrong exercise: this notebook is {declared!r}, but --exercise "
+                          f"asked for {exercise!r}")
+            sub.exercise = declared
+            return sub
+        name = exercise or declared
+        if not name:
+            sub.status = "error"
+            sub.reason = ("the notebook does not say which exercise it is (no mlserving_lab "
+                          "metadata); pass --exercise NAME")
+            return sub
+        sub.exercise = name
+        try:
+            ex = load_exercise(name)
+        except ValueError as exc:
+            sub.status, sub.reason = "error", _short(exc, 200)
+            return sub
+        sub.questions = [q.name for q in ex.questions]
+        sub.max_score = float(ex.max_score)
+        run = _run_in_sandbox(ex, tmp, inbox, notebook.name, limits)
+        report = run.get("execute", {})
         sub.status = report.get("status", "error")
         sub.cell_errors = report.get("cell_errors", [])
         reasons = [report.get("reason", "")]
@@ -265,7 +272,9 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
                    if v not in ("saved", "missing")}
         if unsaved:
             reasons.append("; ".join(f"`{k}` {v}" for k, v in unsaved.items()))
-        if sub.status != "ok" and not any(answers.glob("*.pkl")):
+        answers = [r for r in run.get("record", []) if r.get("kind") == "answers"]
+        saved = [k for k, v in report.get("extract", {}).items() if v == "saved"]
+        if sub.status != "ok" and not saved:
             # Nothing was collected (the kernel died, or ignored the interrupt): say so.
             for q in ex.questions:
                 sub.results[q.name] = {
@@ -274,8 +283,8 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
                     "message": f"Not graded: none of your variables could be collected "
                                f"({sub.status}; see the status reason)."}
         else:
-            reasons += _grade_answers(sub, ex, work, answers, tmp, notes=unsaved,
-                                      check_timeout=check_timeout, max_memory_mb=max_memory_mb)
+            reasons += _grade_answers(sub, ex, run, answers, tmp, notes=unsaved,
+                                      limits=limits)
         sub.reason = "; ".join(r for r in reasons if r)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -283,87 +292,189 @@ def _grade_one(path: Path, *, exercise: str | None, timeout: float, check_timeou
     return sub
 
 
-def _run_notebook(notebook: Path, work: Path, answers: Path, tmp: Path, *, names: list[str],
-                  timeout: float, max_memory_mb: int) -> dict:
-    """Run the learner's cells and the extraction cell in the runner process; its report."""
-    pid_file, report_file = tmp / "kernel.pid", tmp / "execute.json"
-    job = {"notebook": str(notebook), "cwd": str(work), "timeout": float(timeout),
-           "names": names, "answers_dir": str(answers), "report": str(report_file),
-           "kernel_pid_file": str(pid_file), "max_memory_mb": max_memory_mb,
-           "extract_timeout": _EXTRACT_TIMEOUT, "startup_timeout": _STARTUP_TIMEOUT}
-    hard_limit = timeout + _EXTRACT_TIMEOUT + _STARTUP_TIMEOUT + _HARD_LIMIT_SLACK
-    code, log = _run_worker("execute", job, tmp, cwd=tmp, limit=hard_limit,
-                            kernel_pid_file=pid_file)
-    if report_file.exists():
-        return json.loads(report_file.read_text(encoding="utf-8"))
-    if code is None:
-        return {"status": "timeout",
-                "reason": f"the notebook runner did not finish in {hard_limit:g} s and was "
-                          "stopped"}
-    return {"status": "error", "reason": f"the notebook runner failed (exit {code}): "
-                                         f"{_last_error_line(log) or 'no output'}"}
+def _run_in_sandbox(ex, tmp: Path, inbox: Path, filename: str, limits: _Limits) -> dict:
+    """Run the notebook and the recording in one sandbox; the driver's parsed result."""
+    isolated = limits.sandbox == "bwrap"
+    as_root = isolated and os.geteuid() == 0
+    if isolated:
+        root = Path("/tmp")
+        src = f"/grading/in/{filename}"
+    else:
+        root = tmp / "box"
+        root.mkdir()
+        src = str(inbox / filename)
+    job = {"notebook_src": src, "work_dir": str(root / "work"),
+           "answers_dir": str(root / "answers"), "home": str(root / "home"),
+           "tmp": str(root), "timeout": limits.timeout, "names": ex.answer_names,
+           "exercise": ex.name, "n_questions": len(ex.questions),
+           "question_timeout": limits.check_timeout, "extract_timeout": _EXTRACT_TIMEOUT,
+           "startup_timeout": _STARTUP_TIMEOUT,
+           "max_processes": limits.max_processes if isolated else 0,
+           "uid": _sandbox.sandbox_uid() if as_root else None,
+           "kernel_pid_file": None if isolated else str(tmp / "kernel.pid")}
+    (inbox / "job.json").write_text(json.dumps(job), encoding="utf-8")
+    for p in (tmp, inbox):
+        os.chmod(p, 0o755)
+    for p in inbox.iterdir():
+        os.chmod(p, 0o644)
+    inner = _driver_cmd("/grading/in/job.json" if isolated else str(inbox / "job.json"))
+    argv = (_sandbox.bwrap_command(inner, inbox=inbox, tmp_size_mb=limits.tmp_mb,
+                                  as_root=as_root) if isolated else inner)
+    record_budget = limits.check_timeout * (len(ex.questions) + 1) + _RECORD_SLACK
+    wall = limits.timeout + _EXTRACT_TIMEOUT + _STARTUP_TIMEOUT + _HARD_LIMIT_SLACK \
+        + record_budget
+    rl = {"RLIMIT_AS": (limits.max_memory_mb << 20) if limits.max_memory_mb else 0}
+    if isolated:
+        rl["RLIMIT_FSIZE"] = limits.max_file_mb << 20
+        rl["RLIMIT_CPU"] = int(math.ceil(wall * 2))
+    env = {k: v for k, v in os.environ.items()
+           if k in ("PATH", "LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "OPENBLAS_NUM_THREADS")}
+    env.update({"PYTHONHASHSEED": "0", "MPLBACKEND": "agg", "MLSERVING_GRADE_BATCH": limits.batch})
+    result = _sandbox.run(argv, limits=rl, timeout=wall, result_cap=_RESULT_CAP, env=env,
+                         cwd=str(tmp))
+    if not isolated:
+        _kill_leftover_kernel(tmp / "kernel.pid")
+    if result.too_large:
+        return {"execute": {"status": "error", "reason": "the sandbox's output was larger than "
+                            f"{_RESULT_CAP >> 20} MB and was refused"}}
+    if result.result:
+        try:  # what the sandbox wrote is untrusted: keep only well-formed parts
+            parsed = json.loads(result.result.decode("utf-8"))
+            if isinstance(parsed, dict) and isinstance(parsed.get("execute"), dict):
+                if not isinstance(parsed.get("record"), list):
+                    parsed["record"] = []
+                parsed["record"] = [r for r in parsed["record"] if isinstance(r, dict)]
+                return parsed
+        except (ValueError, RecursionError):
+            pass
+    if result.code is None:
+        return {"execute": {"status": "timeout",
+                            "reason": f"the notebook runner did not finish in {wall:g} s and "
+                                      "was stopped"}}
+    return {"execute": {"status": "error",
+                        "reason": f"the notebook runner failed (exit {result.code}): "
+                                  f"{_last_error_line(result.log) or 'no output'}"}}
 
 
-def _grade_answers(sub: _Submission, ex, work: Path, answers: Path, tmp: Path, *, notes: dict,
-                   check_timeout: float, max_memory_mb: int) -> list[str]:
-    """Grade the saved answers in a fresh process; fill ``sub.results``, return reasons."""
-    results_file = tmp / "results.jsonl"
-    job = {"exercise": ex.name, "names": ex.answer_names, "answers_dir": str(answers),
+def _kill_leftover_kernel(pid_file: Path) -> None:
+    """Unsandboxed runs only: the kernel lives in its own session; make sure it is gone."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"ipykernel" in cmdline:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _grade_answers(sub: _Submission, ex, run: dict, answers: list, tmp: Path, *, notes: dict,
+                   limits: _Limits) -> list[str]:
+    """Grade the answers (data) in a fresh trusted process; fill ``sub.results``."""
+    records = run.get("record", [])
+    statuses: dict[str, str] = {}
+    calls: dict[str, dict] = {}
+    current = None
+    done = False
+    aborted: dict[str, str] = {}
+    for rec in records:
+        kind, q = rec.get("kind"), rec.get("question")
+        if kind == "start":
+            current, statuses[q] = q, "started"
+        elif kind == "timeout":
+            statuses[q], current = "timeout", None
+        elif kind == "aborted":
+            aborted[q] = str(rec.get("message", ""))
+        elif kind == "recorded":
+            if statuses.get(q) != "timeout":
+                statuses[q] = "recorded"
+            if isinstance(rec.get("calls"), dict):
+                calls.update(rec["calls"])
+            current = None
+        elif kind == "done":
+            done = True
+    bundle = {"answers": answers[0].get("answers", {}) if answers else {},
+              "notes": answers[0].get("notes", {}) if answers else {},
+              "calls": calls, "statuses": statuses}
+    trusted = tmp / "trusted"
+    trusted.mkdir(mode=0o700)
+    (trusted / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    results_file = trusted / "results.jsonl"
+    job = {"exercise": ex.name, "names": ex.answer_names, "bundle": str(trusted / "bundle.json"),
            "notes": notes, "results": str(results_file),
-           "question_timeout": float(check_timeout), "max_memory_mb": max_memory_mb}
-    limit = check_timeout * (len(ex.questions) + 1) + 60
-    code, log = _run_worker("grade", job, tmp, cwd=work, limit=limit)
-    records = []
+           "question_timeout": limits.check_timeout, "max_memory_mb": limits.max_memory_mb}
+    limit = limits.check_timeout * (len(ex.questions) + 1) + 60
+    code, log = _run_worker("grade", job, trusted, cwd=trusted, limit=limit)
+    reasons = []
+    graded_done = False
     if results_file.exists():
         for line in results_file.read_text(encoding="utf-8").splitlines():
             try:
-                records.append(json.loads(line))
+                rec = json.loads(line)
             except ValueError:
                 continue
-    reasons = []
-    done = False
-    current = None
-    tampered: list[str] = []
-    for rec in records:
-        kind = rec.get("kind")
-        if kind == "start":
-            current = rec.get("question")
-        elif kind == "result" and rec.get("question") in sub.questions:
-            sub.results[rec["question"]] = rec
-            current = None
-        elif kind == "tampering":
-            tampered.extend(rec.get("changed", []))
-        elif kind == "done":
-            done = True
+            if rec.get("kind") == "result" and rec.get("question") in sub.questions:
+                sub.results[rec["question"]] = rec
+            elif rec.get("kind") == "done":
+                graded_done = True
+    for q in ex.questions:
+        if statuses.get(q.name) == "timeout":
+            sub.results[q.name] = {
+                "question": q.name, "outcome": "error", "points": 0.0, "max_points": q.points,
+                "timed_out": True,
+                "message": f"Grading stopped: checking this question took longer than "
+                           f"{limits.check_timeout:g} s (a function of yours may loop forever "
+                           "or be very slow on the checker's data)."}
     slow = [q for q, r in sub.results.items() if r.get("timed_out")]
     if slow:
         sub.status = "timeout" if sub.status == "ok" else sub.status
-        reasons.append(f"checking {', '.join(slow)} took longer than {check_timeout:g} s")
-    if not done:
+        reasons.append(f"checking {', '.join(slow)} took longer than {limits.check_timeout:g} s")
+    if "record_limit" in run and not done:
+        code_r = run.get("record_exit")
+        last = _last_error_line(run.get("record_log", ""))
+        why = (f"was stopped after {run['record_limit']:g} s" if code_r is None
+               else f"stopped (exit {code_r})" + (f": {last}" if last else ""))
+        if sub.status == "ok":
+            sub.status = "timeout" if code_r is None else "error"
+        reasons.append(f"the grading process {why}" + (f" while checking {current}"
+                                                       if current else ""))
+        for q in ex.questions:
+            r = sub.results.get(q.name)
+            if q.name == current:
+                sub.results[q.name] = {
+                    "question": q.name, "outcome": "error", "points": 0.0,
+                    "max_points": q.points,
+                    "message": f"Not graded: the grading process {why} while checking this "
+                               "question."}
+            elif r is None or r.get("not_recorded"):
+                sub.results[q.name] = {
+                    "question": q.name, "outcome": "error", "points": 0.0,
+                    "max_points": q.points,
+                    "message": "Not graded: the grading process stopped before this question."}
+    if not graded_done:
         last = _last_error_line(log)
         why = (f"was stopped after {limit:g} s" if code is None
                else f"stopped (exit {code})" + (f": {last}" if last else ""))
         if sub.status == "ok":
             sub.status = "timeout" if code is None else "error"
-        reasons.append(f"the grading process {why}" + (f" while checking {current}"
-                                                       if current else ""))
+        reasons.append(f"the trusted checker {why}")
         for q in ex.questions:
             if q.name not in sub.results:
-                msg = (f"Not graded: the grading process {why} while checking this question."
-                       if q.name == current else
-                       "Not graded: the grading process stopped before this question.")
                 sub.results[q.name] = {"question": q.name, "outcome": "error", "points": 0.0,
-                                       "max_points": q.points, "message": msg}
-    if tampered:
-        reasons.append("grading code was modified at check time and restored: "
-                       + ", ".join(sorted(set(tampered))[:5]))
+                                       "max_points": q.points,
+                                       "message": f"Not graded: the trusted checker {why}."}
     return reasons
 
 
-def _grade_safely(path: Path, **kwargs) -> _Submission:
+def _grade_safely(path: Path, *, exercise=None, limits: _Limits, data: bytes | None = None
+                  ) -> _Submission:
     started = time.perf_counter()
+    kwargs = {"exercise": exercise}
     try:
-        sub = _grade_one(path, **kwargs)
+        sub = _grade_one(path, exercise=exercise, limits=limits, data=data)
         sub.seconds = max(sub.seconds, time.perf_counter() - started)
         return sub
     except Exception as exc:  # one broken submission never stops the batch
@@ -372,6 +483,86 @@ def _grade_safely(path: Path, **kwargs) -> _Submission:
                                                  f"{_short(exc, 160)}")
         sub.seconds = time.perf_counter() - started
         return sub
+
+
+# -- a class on a Dask cluster ----------------------------------------------------------------
+def _worker_version() -> str:
+    import mlserving_lab
+
+    return mlserving_lab.__version__
+
+
+def _grade_task(name: str, data: bytes, exercise, limits: _Limits, version: str) -> _Submission:
+    """One submission as a Dask task: the worker runs the same sandboxed grading."""
+    mine = _worker_version()
+    if mine != version:
+        raise RuntimeError(f"this worker has mlserving-lab {mine}, the grader {version}")
+    if limits.sandbox == "bwrap":
+        problem = _sandbox.bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(f"worker cannot sandbox: {problem}")
+    return _grade_safely(Path(name), exercise=exercise, limits=limits, data=data)
+
+
+def _grade_on_cluster(scheduler: str, files: list[Path], exercise, limits: _Limits,
+                      finished) -> None:
+    from distributed import Client, LocalCluster
+    from distributed import as_completed as dask_completed
+
+    version = _worker_version()
+    cluster = None
+    if isinstance(scheduler, str) and scheduler.startswith("local:"):
+        try:
+            n = int(scheduler.split(":", 1)[1])
+        except ValueError:
+            raise ValueError(f"--scheduler local:N needs a number of workers, got "
+                             f"{scheduler!r}") from None
+        if n < 1:
+            raise ValueError(f"--scheduler local:N needs N >= 1, got {scheduler!r}")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout=30)
+    try:
+        versions = client.run(_worker_version)
+        wrong = {w: v for w, v in versions.items() if v != version}
+        if not versions:
+            raise ValueError(f"the Dask cluster at {scheduler} has no workers")
+        if wrong:
+            listed = ", ".join(f"{w} has {v}" for w, v in sorted(wrong.items()))
+            raise ValueError(f"Dask workers run another mlserving-lab version than this "
+                             f"grader ({version}): {listed}; install the same version on "
+                             "every worker")
+        if limits.sandbox == "bwrap":
+            problems = {w: p for w, p in client.run(_sandbox.bwrap_problem).items() if p}
+            if problems:
+                w, p = next(iter(problems.items()))
+                raise SandboxUnavailable(f"Dask worker {w} cannot sandbox: {p}. "
+                                         f"{_sandbox.SANDBOX_INSTALL_HELP}")
+        futures = {}
+        for i, path in enumerate(files):
+            fut = client.submit(_grade_task, path.name, path.read_bytes(), exercise, limits,
+                                version, pure=False, key=f"grade-{limits.batch}-{i}")
+            futures[fut] = (i, path)
+        try:
+            for fut in dask_completed(list(futures)):
+                i, path = futures[fut]
+                try:
+                    sub = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a worker failed: one error row
+                    sub = _Submission(path=path, student=path.stem, exercise=exercise or "",
+                                      status="error", reason=f"grader error on the cluster: "
+                                      f"{type(exc).__name__}: {_short(exc, 160)}")
+                sub.path = path
+                finished(i, sub)
+        except BaseException:
+            client.cancel(list(futures), force=True)
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 # -- gradebook and feedback ------------------------------------------------------------------
@@ -431,7 +622,12 @@ def _student_markdown(sub: _Submission) -> str:
 
 
 def _summary_markdown(df, subs: Sequence[_Submission]) -> str:
-    lines = ["# Class summary", "", f"{len(df)} submissions graded.", "", "## Status", "",
+    unsandboxed = any(not s.sandboxed for s in subs)
+    isolation = ("**Graded WITHOUT a sandbox (`--sandbox none`)**: learner code ran with the "
+                 "grader's permissions." if unsandboxed else
+                 "Each submission ran in its own sandbox.")
+    lines = ["# Class summary", "", f"{len(df)} submissions graded.", "", isolation, "",
+             "## Status", "",
              "| status | submissions |", "|---|---|"]
     for status, count in df["status"].value_counts().items():
         lines.append(f"| {status} | {count} |")
@@ -529,7 +725,7 @@ def grade_submissions(paths, *, exercise: str | None = None, timeout: float = _D
                       jobs: int = 1, feedback_dir=None, out=None,
                       check_timeout: float = _DEFAULT_CHECK_TIMEOUT,
                       max_memory_mb: int | None = _DEFAULT_MAX_MEMORY_MB,
-                      progress: bool = True):
+                      progress: bool = True, sandbox: str = "bwrap", scheduler=None):
     """Grade submitted notebooks and return the gradebook.
 
     Each submission runs in a fresh kernel in a temporary copy of its folder; its answers are
@@ -560,6 +756,15 @@ def grade_submissions(paths, *, exercise: str | None = None, timeout: float = _D
         Address-space cap for the kernel and the grading process (``None`` or 0: no cap).
     progress : bool, default True
         Show a progress bar on stderr.
+    sandbox : {"bwrap", "none"}, default "bwrap"
+        ``"bwrap"``: each submission runs in its own bubblewrap sandbox (Linux; see
+        :mod:`mlserving_lab.course.sandbox`); :class:`SandboxUnavailable` when bwrap cannot
+        run here. ``"none"``: no isolation (warns with :class:`UnsandboxedGrading`; the class
+        summary says so).
+    scheduler : str, optional
+        Grade each submission as a task on this Dask cluster (``"tcp://host:8786"``), or
+        ``"local:N"`` for a ``LocalCluster`` of N workers. Every worker runs the same
+        sandboxed grading; workers with another package version are refused.
 
     Returns
     -------
@@ -587,6 +792,7 @@ def grade_submissions(paths, *, exercise: str | None = None, timeout: float = _D
 
     from mlserving_lab.course.exercises.core import load_exercise
 
+    sandbox_mode = sandbox
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     for label, value in (("timeout", timeout), ("check_timeout", check_timeout)):
@@ -597,25 +803,57 @@ def grade_submissions(paths, *, exercise: str | None = None, timeout: float = _D
                                       or 0 < max_memory_mb < 256):
         raise ValueError(f"max_memory_mb must be 0 (no cap) or at least 256, got "
                          f"{max_memory_mb!r}")
+    if sandbox_mode not in SANDBOXES:
+        raise ValueError(f"sandbox must be one of {SANDBOXES}, got {sandbox_mode!r}")
     if exercise is not None:
         load_exercise(exercise)  # ValueError listing the available exercises
     files = _expand(paths)
-    kwargs = {"exercise": exercise, "timeout": float(timeout),
-              "check_timeout": float(check_timeout), "max_memory_mb": max_memory_mb or 0}
+    if sandbox_mode == "bwrap" and scheduler is None:
+        problem = _sandbox.bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(f"{problem}. {_sandbox.SANDBOX_INSTALL_HELP}")
+    elif sandbox_mode == "none":
+        warnings.warn("grading WITHOUT a sandbox (--sandbox none): learner code runs as you, "
+                      "with your files and network; use it only for notebooks you trust",
+                      UnsandboxedGrading, stacklevel=2)
+    global _last_batch_id
+    _last_batch_id = batch = uuid.uuid4().hex
+    _sandbox._STOP.clear()
+    limits = _Limits(timeout=float(timeout), check_timeout=float(check_timeout),
+                     max_memory_mb=max_memory_mb or 0, sandbox=sandbox_mode, batch=batch)
     subs: list[_Submission | None] = [None] * len(files)
     bar = tqdm(total=len(files), desc="grading", unit="nb", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
+
+    def finished(index: int, sub: _Submission) -> None:
+        subs[index] = sub
+        bar.set_postfix_str(f"{sub.student}: {sub.status}", refresh=False)
+        bar.update(1)
+
     try:
-        with ThreadPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-            futures = {pool.submit(_grade_safely, path, **kwargs): i
+        if scheduler is not None:
+            _grade_on_cluster(scheduler, files, exercise, limits, finished)
+        else:
+            pool = ThreadPoolExecutor(max_workers=min(jobs, len(files)))
+            futures = {pool.submit(_grade_safely, path, exercise=exercise, limits=limits): i
                        for i, path in enumerate(files)}
-            for future in as_completed(futures):
-                sub = future.result()
-                subs[futures[future]] = sub
-                bar.set_postfix_str(f"{sub.student}: {sub.status}", refresh=False)
-                bar.update(1)
+            try:
+                for future in as_completed(futures):
+                    finished(futures[future], future.result())
+            except BaseException:
+                # Ctrl-C: no new submission starts, running sandboxes are killed, and the
+                # threads clean their temporary folders before we return.
+                for future in futures:
+                    future.cancel()
+                _sandbox.kill_all()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
     finally:
         bar.close()
+    for sub in subs:
+        if sub is not None:
+            sub.sandboxed = sandbox_mode != "none"
     done = [s for s in subs if s is not None]
     df = _gradebook(done)
     if out is not None:
@@ -661,6 +899,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-memory", type=int, default=_DEFAULT_MAX_MEMORY_MB, metavar="MB",
                         help=f"memory cap per kernel in MB, 0 for none "
                              f"(default {_DEFAULT_MAX_MEMORY_MB})")
+    parser.add_argument("--sandbox", choices=SANDBOXES, default="bwrap",
+                        help="bwrap (default): one bubblewrap sandbox per submission; none: "
+                             "no isolation (only for notebooks you trust)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on this Dask cluster (tcp://host:8786), or local:N for a "
+                             "LocalCluster of N workers")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     from mlserving_lab.course._grade_worker import _skip_slow_schema_formats
 
@@ -677,7 +921,15 @@ def main(argv: list[str] | None = None) -> int:
         df = grade_submissions(args.submissions, exercise=args.exercise, timeout=args.timeout,
                                jobs=args.jobs, feedback_dir=args.feedback, out=args.out,
                                check_timeout=args.check_timeout, max_memory_mb=args.max_memory,
-                               progress=not args.quiet)
+                               progress=not args.quiet, sandbox=args.sandbox,
+                               scheduler=args.scheduler)
+    except KeyboardInterrupt:
+        print("\nmlserving-lab grade: interrupted; every sandbox was stopped and no gradebook "
+              "was written", file=sys.stderr)
+        return 130
+    except SandboxUnavailable as exc:
+        print(f"mlserving-lab grade: error: {exc}", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError) as exc:
         print(f"mlserving-lab grade: error: {exc}", file=sys.stderr)
         return 2

@@ -119,6 +119,25 @@ class RealTimePredictor:
         self._samples = deque(maxlen=check_positive_int(max_samples, "max_samples"))
         self._counts = dict(n_requests=0, n_ok=0, n_fallbacks=0, n_rejected=0, n_errors=0)
 
+    def __getstate__(self) -> dict:
+        """Picklable state: the locks, the bound predict method and the default logger are
+        rebuilt on load, so a predictor can be saved or sent to another process."""
+        state = dict(self.__dict__)
+        del state["_fn"], state["_lock"]
+        state["_model_lock"] = self._model_lock is not None
+        if state["logger"] is _LOG:
+            state["logger"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        lock_model = state.pop("_model_lock")
+        self.__dict__.update(state)
+        self.logger = self.logger or _LOG
+        self._fn = resolve_method(self.model, self.method)
+        self._lock = threading.Lock()
+        self._model_lock = threading.Lock() if lock_model else None
+
     @classmethod
     def from_path(cls, path, *, loader=None, **kwargs) -> RealTimePredictor:
         """Load a model file once and wrap it.

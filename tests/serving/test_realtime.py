@@ -203,3 +203,14 @@ def test_real_time_from_path_loads_once(tmp_path, lr, data):
         RealTimePredictor.from_path(tmp_path / "missing.joblib")
     with pytest.raises(ValueError, match="no requests"):
         RealTimePredictor(lr).latency_report()
+
+
+def test_real_time_predictor_pickles_with_its_stats(data, lr):
+    import pickle
+
+    X_test = data[1]
+    rt = RealTimePredictor(lr, lock_model=True)
+    rt.predict(X_test[:2])
+    copy = pickle.loads(pickle.dumps(rt))
+    np.testing.assert_array_equal(copy.predict(X_test[:3]), lr.predict(X_test[:3]))
+    assert copy.stats.n_requests == 2 and copy._model_lock is not None

@@ -37,6 +37,7 @@ __all__ = [
     "Exercise",
     "Incorrect",
     "LearnerCodeError",
+    "LearnerFunction",
     "NotAttempted",
     "Question",
     "____",
@@ -47,6 +48,7 @@ __all__ = [
     "expect_number",
     "is_placeholder",
     "load_exercise",
+    "on_learner_side",
 ]
 
 CORRECT = "correct"
@@ -126,8 +128,48 @@ def _describe_exception(exc: BaseException, *, own_code: bool) -> str:
     return msg
 
 
+class LearnerFunction:
+    """Stands in, in the trusted grader, for a function defined in the learner's notebook.
+
+    The learner's code never runs in the grading process: calling this (directly or through
+    :func:`call`) returns what the learner's function returned for the same arguments inside
+    the submission's sandbox, replayed from the recording (see
+    :mod:`mlserving_lab.course._grade_worker`).
+    """
+
+    def __init__(self, name: str):
+        self.name = str(name)
+        self.__name__ = self.__qualname__ = self.name.split("#")[0]
+
+    def __call__(self, *args, **kwargs):
+        return call(self, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<your function {self.__name__}>"
+
+
+#: Set by the grading worker: ``hook(fn, args, kwargs)`` replaces the plain call (record mode
+#: in the sandbox, replay mode in the trusted grader). ``None`` in a learner's notebook.
+_CALL_HOOK = None
+
+
+def _invoke(fn, args, kwargs):
+    """Call ``fn`` as :func:`call` does (no hook); learner exceptions become LearnerCodeError."""
+    if not callable(fn):
+        raise Incorrect(f"expected a function, got {type(fn).__name__} `{fn!r:.60}`")
+    try:
+        return fn(*args, **kwargs)
+    except (Incorrect, NotAttempted, LearnerCodeError):
+        raise
+    except Exception as exc:
+        raise LearnerCodeError(_describe_exception(exc, own_code=True)) from exc
+
+
 def call(fn, *args, **kwargs):
     """Call a learner's function from inside a checker.
+
+    Every checker calls learner functions through this, so that grading can run them in the
+    submission's sandbox and replay their outputs, as data, in the trusted grader.
 
     Parameters
     ----------
@@ -152,18 +194,26 @@ def call(fn, *args, **kwargs):
     """
     if is_placeholder(fn):
         raise NotAttempted("the function is still the `____` placeholder")
-    if not callable(fn):
-        raise Incorrect(f"expected a function, got {type(fn).__name__} `{fn!r:.60}`")
-    try:
-        out = fn(*args, **kwargs)
-    except (Incorrect, NotAttempted, LearnerCodeError):
-        raise
-    except Exception as exc:
-        raise LearnerCodeError(_describe_exception(exc, own_code=True)) from exc
+    hook = _CALL_HOOK
+    out = hook(fn, args, kwargs, helper=False) if hook is not None else _invoke(fn, args, kwargs)
     if is_placeholder(out):
         name = getattr(fn, "__name__", "your function")
         raise NotAttempted(f"`{name}` still returns `____`: write its body")
     return out
+
+
+def on_learner_side(helper, *args):
+    """Run a checker's ``helper(*args)`` where the learner's files are; return its output.
+
+    For checks that read what the learner wrote to disk (an artifact folder): during grading
+    the helper runs inside the submission's sandbox, and the trusted checker gets its output
+    as data (it must return data: arrays, frames, fitted models of library types, plain
+    values). In a notebook it is just ``helper(*args)``.
+    """
+    hook = _CALL_HOOK
+    if hook is None:
+        return helper(*args)
+    return hook(helper, args, {}, helper=True)
 
 
 def expect_number(value, name: str, *, unit: str = "", positive: bool = False) -> float:

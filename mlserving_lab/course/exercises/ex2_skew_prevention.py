@@ -146,7 +146,8 @@ q1 = Question(
 
 
 # ---------------------------------------------------------------------------------- q2
-def _check_reload(artifact_dir, X_check, proba_fresh):
+def _artifact_facts(artifact_dir):
+    """The saved model and metadata, read where the artifact is (the learner's sandbox)."""
     from mlserving_lab.packaging import ArtifactError, load_artifact
 
     if not isinstance(artifact_dir, (str, Path)) or not Path(artifact_dir).is_dir():
@@ -157,6 +158,18 @@ def _check_reload(artifact_dir, X_check, proba_fresh):
             art = load_artifact(artifact_dir)
     except ArtifactError as exc:
         raise Incorrect(f"your artifact does not load: {exc}") from None
+    meta_file = Path(artifact_dir) / "metadata.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    return art.model, meta
+
+
+def _check_reload(artifact_dir, X_check, proba_fresh):
+    from types import SimpleNamespace
+
+    from mlserving_lab.course.exercises.core import on_learner_side
+
+    model, meta = on_learner_side(_artifact_facts, artifact_dir)
+    art = SimpleNamespace(model=model)
     if not getattr(art.model, "steps", None) or len(art.model.steps) < 2:
         raise Incorrect(f"the artifact holds a bare {type(art.model).__name__}: save the whole "
                         "pipeline so preprocessing is saved with the model")
@@ -180,7 +193,6 @@ def _check_reload(artifact_dir, X_check, proba_fresh):
         raise Incorrect(f"`proba_fresh` differs from what the artifact predicts for `X_check` "
                         f"(max difference {diff:.3g}): were they computed from the same "
                         "artifact and rows?")
-    meta = json.loads((Path(artifact_dir) / "metadata.json").read_text())
     if meta.get("training_data_sha256") is None:
         raise Incorrect("predictions match, but the metadata has no training-data hash: pass "
                         "X_train= and y_train= to save_artifact")

@@ -89,7 +89,7 @@ q1 = Question(
 def _check_serve(serve, pipeline):
     from sklearn.utils.validation import check_is_fitted
 
-    from mlserving_lab.skew import SchemaError
+    from mlserving_lab.errors import SchemaError
 
     if not hasattr(pipeline, "predict_proba"):
         raise Incorrect(f"`pipeline` should be the fitted training pipeline, got "
@@ -113,21 +113,24 @@ def _check_serve(serve, pipeline):
         raise Incorrect(f"`serve` differs from the pipeline on {n_bad} of {len(X)} fresh rows "
                         f"(largest probability difference {np.nanmax(diff):.3f}): it still "
                         "preprocesses on its own. Let the pipeline do all the preprocessing.")
+    from mlserving_lab.course.exercises.core import LearnerCodeError
+
     bad = X.iloc[:3].copy()
     bad["age"] = pd.Series(["forty", "31", "n/a"], index=bad.index, dtype=object)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            serve(bad)
-    except SchemaError as exc:
+            call(serve, bad)
+    except LearnerCodeError as wrapped:
+        exc = wrapped.__cause__ if wrapped.__cause__ is not None else wrapped
+        if not isinstance(exc, SchemaError):
+            raise Incorrect(f"for a batch with text in `age`, `serve` raised "
+                            f"`{type(exc).__name__}: {str(exc)[:120]}` from deep inside the "
+                            "model. Validate with the schema first so the error names the "
+                            "column.") from None
         if getattr(exc, "column", None) != "age":
             raise Incorrect(f"`serve` rejected the bad batch but its error does not name "
                             f"'age': {exc}") from None
-    except Exception as exc:  # noqa: BLE001
-        raise Incorrect(f"for a batch with text in `age`, `serve` raised "
-                        f"`{type(exc).__name__}: {str(exc)[:120]}` from deep inside the "
-                        "model. Validate with the schema first so the error names the column."
-                        ) from None
     else:
         raise Incorrect("`serve` accepted a batch whose `age` column holds text ('forty') and "
                         "returned predictions. Validate with the schema before predicting.")
@@ -150,7 +153,8 @@ q3 = Question(
 # ---------------------------------------------------------------------------------- q2
 def _check_schema(schema):
     from mlserving_lab.datasets import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS
-    from mlserving_lab.skew import InputSchema, MissingColumnError, SchemaError
+    from mlserving_lab.errors import MissingColumnError, SchemaError
+    from mlserving_lab.schema import InputSchema
 
     if not isinstance(schema, InputSchema):
         raise Incorrect(f"`schema` should be an InputSchema, got {type(schema).__name__}; use "

@@ -33,7 +33,8 @@ def _metadata(path: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------- q1
-def _check_artifact(artifact_dir):
+def _artifact_facts(artifact_dir):
+    """What q1 needs from the artifact, read where it is (the sandbox, when grading)."""
     from mlserving_lab.packaging import ArtifactError, load_artifact
 
     path = _folder(artifact_dir, "artifact_dir")
@@ -43,7 +44,16 @@ def _check_artifact(artifact_dir):
             art = load_artifact(path)
     except ArtifactError as exc:
         raise Incorrect(f"the artifact does not load: {exc}") from None
-    meta = art.metadata
+    steps = getattr(art.model, "steps", None)
+    return {"metadata": json.loads(json.dumps(art.metadata, default=str)),
+            "n_steps": len(steps) if steps else 0, "model_type": type(art.model).__name__}
+
+
+def _check_artifact(artifact_dir):
+    from mlserving_lab.course.exercises.core import on_learner_side
+
+    facts = on_learner_side(_artifact_facts, artifact_dir)
+    meta = facts["metadata"]
     if meta.get("training_data_sha256") is None:
         raise Incorrect("the metadata has no training-data hash: pass `X_train=` and "
                         "`y_train=` to `save_artifact`")
@@ -52,9 +62,8 @@ def _check_artifact(artifact_dir):
                         "`metrics={'accuracy': ...}` measured on the test set")
     if meta.get("input_schema") is None:
         raise Incorrect("the metadata has no input schema: pass `X_train=` (or `schema=`)")
-    steps = getattr(art.model, "steps", None)
-    if not steps or len(steps) < 2:
-        raise Incorrect(f"the saved model is a bare {type(art.model).__name__}: save the whole "
+    if facts["n_steps"] < 2:
+        raise Incorrect(f"the saved model is a bare {facts['model_type']}: save the whole "
                         "pipeline (preprocessing + model), not only its last step")
     for name, value in meta["performance_metrics"].items():
         if not isinstance(value, (int, float)) or not 0 <= value <= 1:
@@ -78,11 +87,19 @@ q1 = Question(
 
 
 # ---------------------------------------------------------------------------------- q2
-def _check_tamper(tampered_dir, caught):
-    from mlserving_lab.packaging import ArtifactIntegrityError, inspect_artifact
+def _sha256_ok(tampered_dir):
+    from mlserving_lab.packaging import inspect_artifact
 
     path = _folder(tampered_dir, "tampered_dir")
-    if bool(inspect_artifact(path).loc["sha256 ok", "value"]):
+    return str(path), bool(inspect_artifact(path).loc["sha256 ok", "value"])
+
+
+def _check_tamper(tampered_dir, caught):
+    from mlserving_lab.course.exercises.core import on_learner_side
+    from mlserving_lab.packaging import ArtifactIntegrityError
+
+    path, sha_ok = on_learner_side(_sha256_ok, tampered_dir)
+    if sha_ok:
         raise Incorrect(f"the model file in {str(path)!r} still matches its recorded sha256: "
                         "change at least one byte of it")
     if caught is None:
@@ -117,11 +134,16 @@ q2 = Question(
 
 
 # ---------------------------------------------------------------------------------- q3
+def _recorded_dependencies(old_dir):
+    path = _folder(old_dir, "old_dir")
+    return str(path), dict(_metadata(path).get("dependencies") or {})
+
+
 def _check_versions(old_dir, mismatched):
+    from mlserving_lab.course.exercises.core import on_learner_side
     from mlserving_lab.packaging import version_differences
 
-    path = _folder(old_dir, "old_dir")
-    deps = _metadata(path).get("dependencies") or {}
+    path, deps = on_learner_side(_recorded_dependencies, old_dir)
     truth = set(version_differences(deps)["library"])
     if not truth:
         raise Incorrect(f"every library recorded in {str(path)!r} matches this environment: "

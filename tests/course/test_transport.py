@@ -1,0 +1,98 @@
+"""The allow-list format between a sandbox and the trusted grader, and call() replay."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+
+from mlserving_lab.course.exercises import core
+from mlserving_lab.course.transport import Refusal, decode, digest, encode
+from mlserving_lab.datasets import make_classification_split
+
+
+def _trip(value):
+    return decode(json.loads(json.dumps(encode(value))), function=core.LearnerFunction)
+
+
+def test_data_round_trips():
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", None], "c": pd.Categorical(["u", "v"])},
+                      index=["r1", "r2"])
+    value = {"n": [1, 2.5, np.float32(3), "s", None, True, float("nan")], "df": df,
+             "arr": np.arange(6).reshape(2, 3), (1, 2): {3}, "path": "/tmp/x"}
+    back = _trip(value)
+    pd.testing.assert_frame_equal(back["df"], df)
+    np.testing.assert_array_equal(back["arr"], value["arr"])
+    assert back[(1, 2)] == {3} and back["n"][:6] == value["n"][:6]
+
+
+@pytest.mark.parametrize("model", [RandomForestClassifier(n_estimators=3, random_state=0),
+                                   GradientBoostingClassifier(n_estimators=3)])
+def test_fitted_library_models_are_rebuilt_without_pickle(model):
+    X_train, X_test, y_train, _ = make_classification_split(n_samples=200)
+    model.fit(X_train, y_train)
+    back = _trip(model)
+    assert type(back) is type(model)
+    np.testing.assert_array_equal(back.predict_proba(X_test), model.predict_proba(X_test))
+    assert digest(back) == digest(model)
+
+
+def test_lies_become_plain_values():
+    class Liar(str):
+        def __eq__(self, other):
+            return True
+        __hash__ = str.__hash__
+
+    class Sneaky(float):
+        def __float__(self):
+            raise AssertionError("learner code ran")
+
+    out = _trip([Liar("no"), Sneaky(2.0)])
+    assert type(out[0]) is str and out[0] != "yes"
+    assert type(out[1]) is float and out[1] == 2.0
+
+
+def test_learner_classes_are_refused():
+    class RandomForestClassifier:
+        pass
+    RandomForestClassifier.__module__ = "sklearn.ensemble._forest"   # a disguise
+    with pytest.raises(Refusal, match="class defined in your notebook"):
+        encode(RandomForestClassifier())
+
+
+@pytest.mark.parametrize("tree", [
+    {"$t": "obj", "form": "call", "cls": "numpy.memmap", "args": {"$t": "list", "v": []},
+     "state": None},
+    {"$t": "obj", "form": "fn", "cls": "os.system", "args": {"$t": "list", "v": ["id"]},
+     "state": None},
+    {"$t": "cls", "v": "subprocess.Popen"},
+    {"$t": "libdata", "cls": ["mlserving_lab.course.grading", "_Submission"], "fields": {}},
+    {"$t": "ndarray", "npy": "not base64!"},
+])
+def test_untrusted_trees_are_refused(tree):
+    with pytest.raises((Refusal, ValueError)):
+        decode(tree)
+
+
+def test_replay_returns_recorded_data_and_misses_are_incorrect(monkeypatch):
+    from mlserving_lab.course._grade_worker import _Recorder, _Replayer
+
+    def double(x):
+        return x * 2
+
+    rec = _Recorder()
+    rec.prefix = "double"
+    rec.assign(double)
+    monkeypatch.setattr(core, "_CALL_HOOK", rec)
+    assert core.call(double, np.arange(3)).tolist() == [0, 2, 4]
+    calls = json.loads(json.dumps(rec.calls))
+    replay = _Replayer(calls, {"q": "recorded"})
+    replay.question = "q"
+    monkeypatch.setattr(core, "_CALL_HOOK", replay)
+    stand_in = core.LearnerFunction("double")
+    assert core.call(stand_in, np.arange(3)).tolist() == [0, 2, 4]
+    with pytest.raises(core.Incorrect, match="could not re-run your function `double`"):
+        core.call(stand_in, np.arange(4))
