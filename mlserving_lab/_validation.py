@@ -13,13 +13,16 @@ import numpy as np
 from mlserving_lab.errors import (
     ColumnTypeError,
     InputShapeError,
+    MissingColumnError,
     MissingValueError,
     NonFiniteValueError,
     NotTableLikeError,
     SchemaError,
+    UnexpectedColumnError,
 )
 
 __all__ = [
+    "as_float32",
     "as_frame",
     "check_array",
     "check_fitted",
@@ -579,3 +582,46 @@ def check_nonneg_int(value, name: str) -> int:
     if value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value}")
     return int(value)
+
+
+def as_float32(X, n_features: int | None = None, names: list[str] | None = None, *,
+               name: str = "X"):
+    """Validate ``X`` and return a C-contiguous float32 array.
+
+    The common case of a float ndarray takes a fast path of a few microseconds (a one-row
+    request must not pay 15 µs of validation for a 8 µs model); everything else goes through
+    :func:`check_array`, whose messages name the problem. ``names`` reorders a DataFrame's
+    columns into the fitted order (and names what is missing or unexpected).
+
+    Examples
+    --------
+    >>> as_float32(np.array([[1.0, 2.0]]), n_features=2).dtype
+    dtype('float32')
+    """
+    if type(X) is np.ndarray and X.ndim == 2 and X.dtype.kind == "f":
+        if n_features is not None and X.shape[1] != n_features:
+            raise InputShapeError(f"{name} has {X.shape[1]} features, but the model was "
+                                  f"fitted on {n_features}")
+        if X.shape[0] == 0:
+            raise InputShapeError(f"{name} has 0 rows (shape {X.shape}); at least 1 needed")
+        out = X if X.dtype == np.float32 else X.astype(np.float32)
+        if np.isfinite(out).all():
+            return np.ascontiguousarray(out)
+        check_array(X, name=name)  # raises with the column that holds NaN/inf
+        raise NonFiniteValueError(f"{name} holds values that do not fit in float32 "
+                                  "(|x| > 3.4e38)")
+    if _is_dataframe(X) and names is not None:
+        cols = [str(c) for c in X.columns]
+        if cols != names:
+            missing = [c for c in names if c not in cols]
+            extra = [c for c in cols if c not in names]
+            if missing or extra:
+                error = MissingColumnError if missing else UnexpectedColumnError
+                raise error(f"{name} columns do not match the columns the model was "
+                                 f"fitted on: missing {missing[:5]}, unexpected {extra[:5]}")
+            X = X.set_axis(cols, axis=1)[names]
+    arr = check_array(X, name=name, dtype=np.float32)
+    if n_features is not None and arr.shape[1] != n_features:
+        raise InputShapeError(f"{name} has {arr.shape[1]} features, but the model was "
+                              f"fitted on {n_features}")
+    return np.ascontiguousarray(arr)
