@@ -83,3 +83,12 @@ def test_the_course_imports_only_public_library_names(path):
         if any(p.startswith("_") for p in parts[1:]) or private_name:
             bad.append(f"line {line}: from {module} import {name}")
     assert not bad, f"{path.name} imports private library names: {bad}"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "course" / "exercises").glob("*.py")),
+                         ids=lambda p: p.name)
+def test_question_modules_share_checkers_by_public_names(path):
+    bad = [f"line {line}: from {module} import {name}" for module, name, line in _imports(path)
+           if module.startswith("mlserving_lab.course.exercises.")
+           and (name or "").startswith("_") and not (name or "").startswith("__")]
+    assert not bad, f"{path.name} imports another question module's private names: {bad}"

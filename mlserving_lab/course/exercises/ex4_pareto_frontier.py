@@ -66,7 +66,7 @@ def _matches(model, cls, param, value) -> bool:
     return getattr(est, param, None) == value
 
 
-def _check_table(table, *, need=(SCORE, "p50_ms", LATENCY)):
+def check_table(table, *, need=(SCORE, "p50_ms", LATENCY)):
     import pandas as pd
 
     if not isinstance(table, pd.DataFrame):
@@ -129,7 +129,7 @@ def _as_name_set(answer, table, what: str) -> set:
     return set(names)
 
 
-def _fmt(table, name) -> str:
+def fmt(table, name) -> str:
     r = table.loc[name]
     return f"p99 {float(r[LATENCY]):.3g} ms, accuracy {float(r[SCORE]):.4f}"
 
@@ -155,13 +155,13 @@ def _expected_choice(table, budget):
     return table.index[fits[order[0]]]
 
 
-def _check_choice(table, choice, budget, what):
+def check_choice(table, choice, budget, what):
     want = _expected_choice(table, budget)
     if choice is None:
         if want is None:
             return
         raise Incorrect(f"`{what}` is None, but `{want}` fits the {budget:.3g} ms budget "
-                        f"({_fmt(table, want)})")
+                        f"({fmt(table, want)})")
     if isinstance(choice, (list, tuple, set)) or (hasattr(choice, "__len__")
                                                    and not isinstance(choice, str)):
         raise Incorrect(f"`{what}` should be one model name (a label of your table's index), "
@@ -180,8 +180,8 @@ def _check_choice(table, choice, budget, what):
     if choice != want:
         a_c, a_w = float(table.loc[choice, SCORE]), float(table.loc[want, SCORE])
         if a_w > a_c:
-            raise Incorrect(f"`{want}` also fits the {budget:.3g} ms budget ({_fmt(table, want)}) "
-                            f"and is more accurate than `{choice}` ({_fmt(table, choice)})")
+            raise Incorrect(f"`{want}` also fits the {budget:.3g} ms budget ({fmt(table, want)}) "
+                            f"and is more accurate than `{choice}` ({fmt(table, choice)})")
         raise Incorrect(f"`{want}` is as accurate as `{choice}` ({a_w:.4f}) and faster "
                         f"(p99 {float(table.loc[want, LATENCY]):.3g} ms vs {lat:.3g} ms): on a "
                         "tie, take the faster model")
@@ -221,7 +221,7 @@ def _check_models_table(models, table):
                             f"`.fit(X, y)` first") from None
         except TypeError:
             pass
-    _check_table(table)
+    check_table(table)
     if set(table.index) != set(models):
         missing = [n for n in models if n not in set(table.index)]
         extra = [n for n in table.index if n not in models]
@@ -236,8 +236,8 @@ def _check_models_table(models, table):
     best = table[SCORE].astype(float).idxmax()
     fastest = table[LATENCY].astype(float).idxmin()
     return (f"Correct: {len(table)} models measured. The most accurate is `{best}` "
-            f"({_fmt(table, best)}); the fastest on p99 is `{fastest}` "
-            f"({_fmt(table, fastest)}).")
+            f"({fmt(table, best)}); the fastest on p99 is `{fastest}` "
+            f"({fmt(table, fastest)}).")
 
 
 def _hidden_accuracy_is_real(models, table):
@@ -255,8 +255,8 @@ def _hidden_accuracy_is_real(models, table):
 # ---------------------------------------------------------------------------------------------
 # q2: the frontier
 # ---------------------------------------------------------------------------------------------
-def _check_pareto(table, pareto_models):
-    _check_table(table)
+def check_pareto(table, pareto_models):
+    check_table(table)
     got = _as_name_set(pareto_models, table, "pareto_models")
     want = set(table.index[pareto_mask(table, latency=LATENCY, score=SCORE).to_numpy()])
     if got == want:
@@ -272,12 +272,12 @@ def _check_pareto(table, pareto_models):
     if extra:
         n = extra[0]
         d = _dominator(table, n)
-        raise Incorrect(f"`{n}` ({_fmt(table, n)}) is dominated by `{d}` ({_fmt(table, d)}): "
+        raise Incorrect(f"`{n}` ({fmt(table, n)}) is dominated by `{d}` ({fmt(table, d)}): "
                         f"`{d}` is at least as fast and at least as accurate, and strictly "
                         f"better on one of the two, so `{n}` is not Pareto-optimal")
     missing = [n for n in table.index if n in want - got]
     n = missing[0]
-    raise Incorrect(f"`{n}` ({_fmt(table, n)}) is Pareto-optimal but missing from your list: "
+    raise Incorrect(f"`{n}` ({fmt(table, n)}) is Pareto-optimal but missing from your list: "
                     "no other model is both at least as fast and at least as accurate with "
                     "one of the two strictly better. Ties stay on the frontier.")
 
@@ -286,15 +286,15 @@ def _check_pareto(table, pareto_models):
 # q3, q4: the choices
 # ---------------------------------------------------------------------------------------------
 def _check_choice_30(table, choice):
-    _check_table(table)
-    _check_choice(table, choice, BUDGET_MS, "choice")
+    check_table(table)
+    check_choice(table, choice, BUDGET_MS, "choice")
     if choice is None:
         return "Correct: nothing fits, so there is no model to choose."
     n_fit = int((table[LATENCY].astype(float) <= BUDGET_MS).sum())
     note = (" Every model fits, so the budget decides nothing here: on this machine "
             f"{BUDGET_MS:g} ms is a loose budget for one-row scoring." if n_fit == len(table)
             else f" {n_fit} of {len(table)} models fit the budget.")
-    return f"Correct: `{choice}` ({_fmt(table, choice)}) is the most accurate within " \
+    return f"Correct: `{choice}` ({fmt(table, choice)}) is the most accurate within " \
            f"{BUDGET_MS:g} ms.{note}"
 
 
@@ -303,12 +303,12 @@ def _as_budget(value, what):
 
 
 def _check_tight(table, choice, tight_budget_ms, tight_choice):
-    _check_table(table)
+    check_table(table)
     budget = _as_budget(tight_budget_ms, "tight_budget_ms")
     if budget >= BUDGET_MS:
         raise Incorrect(f"`tight_budget_ms` ({budget:.3g} ms) is not tighter than "
                         f"{BUDGET_MS:g} ms")
-    _check_choice(table, tight_choice, budget, "tight_choice")
+    check_choice(table, tight_choice, budget, "tight_choice")
     want_30 = _expected_choice(table, BUDGET_MS)
     if choice != want_30:
         raise Incorrect(f"first get q3 right: `choice` should be `{want_30}`")
@@ -322,7 +322,7 @@ def _check_tight(table, choice, tight_budget_ms, tight_choice):
                 "Runtime, fewer trees) or renegotiate the budget.")
     lost = float(table.loc[choice, SCORE]) - float(table.loc[tight_choice, SCORE])
     return (f"Correct: at {budget:.3g} ms the choice moves from `{choice}` to `{tight_choice}` "
-            f"({_fmt(table, tight_choice)}), giving up {lost:.4f} accuracy for speed.")
+            f"({fmt(table, tight_choice)}), giving up {lost:.4f} accuracy for speed.")
 
 
 q1 = Question(
@@ -361,7 +361,7 @@ q2 = Question(
     prompt=("List the Pareto-optimal models of your table in `pareto_models` (latency = "
             "`p99_ms`, lower is better; `accuracy`, higher is better; exact ties stay)."),
     answers=("table", "pareto_models"),
-    checker=_check_pareto,
+    checker=check_pareto,
     hint=("A model is dominated when another one has `p99_ms <=` and `accuracy >=` with at "
           "least one strict. `pareto_mask(table)` marks the others."),
     solution="pareto_models = list(table.index[pareto_mask(table)])",

@@ -9,10 +9,10 @@ import math
 
 from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, expect_number
 from mlserving_lab.course.exercises.ex4_pareto_frontier import (
-    _check_choice,
-    _check_pareto,
-    _check_table,
-    _fmt,
+    check_choice,
+    check_pareto,
+    check_table,
+    fmt,
 )
 
 #: How a 120 ms end-to-end p99 budget is spent before the model runs (milliseconds).
@@ -28,7 +28,7 @@ END_TO_END_MS = 120
 
 
 def _check_table_q(table):
-    _check_table(table)
+    check_table(table)
     if len(table) < 4:
         raise Incorrect(f"your table has {len(table)} models; measure all the candidates")
     fastest = table["p99_ms"].astype(float).idxmin()
@@ -40,7 +40,7 @@ def _check_table_q(table):
 
 
 def _check_budget_choice(table, model_budget_ms, choice):
-    _check_table(table)
+    check_table(table)
     got = expect_number(model_budget_ms, "model_budget_ms")
     want = END_TO_END_MS - sum(BUDGET_BREAKDOWN_MS.values())
     if not math.isclose(got, want, abs_tol=1e-9):
@@ -52,10 +52,10 @@ def _check_budget_choice(table, model_budget_ms, choice):
                             "`BUDGET_BREAKDOWN_MS` that happens outside the model")
         raise Incorrect(f"your model budget is {got:g} ms; it should be the end-to-end budget "
                         f"({END_TO_END_MS} ms) minus every item of `BUDGET_BREAKDOWN_MS`")
-    _check_choice(table, choice, want, "choice")
+    check_choice(table, choice, want, "choice")
     if choice is None:
         return f"Correct: no candidate fits {want:g} ms, so none can be deployed as is."
-    return f"Correct: `{choice}` ({_fmt(table, choice)}) is the most accurate within {want:g} ms."
+    return f"Correct: `{choice}` ({fmt(table, choice)}) is the most accurate within {want:g} ms."
 
 
 q1 = Question(
@@ -73,7 +73,7 @@ q2 = Question(
     "q2",
     prompt="List the Pareto-optimal candidates (p99 vs accuracy) in `frontier`.",
     answers=("table", "frontier"),
-    checker=_check_pareto,
+    checker=check_pareto,
     hint="`pareto_mask(table)` is a boolean Series; index the table with it.",
     solution="frontier = list(table.index[pareto_mask(table)])",
 )
