@@ -77,6 +77,19 @@ def test_untrusted_trees_are_refused(tree):
         decode(tree)
 
 
+def test_an_exception_naming_another_module_is_refused_before_any_import():
+    import sys
+
+    sys.modules.pop("this", None)  # importing `this` prints; the grader must never import it
+    tree = {"$t": "exc", "cls": "this.Anything", "args": {"$t": "list", "v": []},
+            "attrs": {"$t": "dict", "v": []}}
+    with pytest.raises(Refusal, match="not an exception type"):
+        decode(tree)
+    assert "this" not in sys.modules
+    ok = decode(json.loads(json.dumps(encode(ValueError("bad row 3")))))
+    assert type(ok) is ValueError and ok.args == ("bad row 3",)
+
+
 def test_replay_returns_recorded_data_and_misses_are_incorrect(monkeypatch):
     from mlserving_lab.course._grade_worker import _Recorder, _Replayer
 
