@@ -11,7 +11,10 @@ version that
   prompt for the learner's own answer;
 * drops cells tagged ``instructor`` (hidden tests);
 * strips outputs and execution counts;
-* records the notebook's exercise module in ``metadata["mlserving_lab"]``.
+* records the notebook's exercise module in ``metadata["mlserving_lab"]``;
+* writes the solution text of every question, the solution notebook's own code, to
+  ``mlserving_lab/course/instructor/solutions/<exercise>.json`` (:func:`solution_texts`),
+  which ``q.solution()`` shows. There is no second, hand-written copy to drift.
 
 ``mlserving-lab release --check`` writes nothing and lists the notebooks that differ.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import importlib.util
 import re
 import textwrap
@@ -29,13 +33,14 @@ from pathlib import Path
 from mlserving_lab.atomic import atomic_write_text
 
 __all__ = ["INSTRUCTOR_TAG", "ReleaseError", "ReleaseReport", "exercise_for", "learner_version",
-           "release", "strip_solution_blocks"]
+           "release", "solution_texts", "strip_solution_blocks"]
 
 INSTRUCTOR_TAG = "instructor"
 _BEGIN = re.compile(r"^(\s*)#+\s*BEGIN SOLUTION\s*$")
 _END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
 _MD_BEGIN = re.compile(r"^\s*<!--\s*BEGIN SOLUTION\s*-->\s*$")
 _MD_END = re.compile(r"^\s*<!--\s*END SOLUTION\s*-->\s*$")
+_CHECK_CALL = re.compile(r"^\s*(?:_\s*=\s*)?(\w+)\.check\(")
 _NAME = re.compile(r"^(?:ex\d+|\d\d)_[a-z0-9_]+$")
 MD_PROMPT = "_Write your answer here._"
 
@@ -193,6 +198,65 @@ def _strip_markdown(source: str, where: str) -> str:
     return "\n".join(out)
 
 
+def _solution_cell_text(source: str) -> str:
+    """A cell's code as a solution: markers and ``q.check(...)`` lines dropped."""
+    keep = [ln for ln in source.split("\n")
+            if not (_BEGIN.match(ln) or _END.match(ln) or _CHECK_CALL.match(ln))]
+    return "\n".join(keep).strip("\n").rstrip()
+
+
+def solution_texts(nb, *, name: str = "notebook") -> dict[str, str]:
+    """The solution code of each question of solution notebook ``nb``.
+
+    Code cells with a ``# BEGIN SOLUTION`` block belong to the next question checked
+    (``qN.check(...)``) in the same or a later cell. Each question's text is those cells, in
+    order, without the markers and the ``check`` call. Instructor cells are skipped.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+    name : str
+        Used in error messages.
+
+    Returns
+    -------
+    dict
+        ``{question name: code}``.
+
+    Raises
+    ------
+    ReleaseError
+        If a solution block is never followed by a check.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     "# BEGIN SOLUTION\nanswer = 6 * 7\n# END SOLUTION\nq1.check(answer)")])
+    >>> solution_texts(nb)
+    {'q1': 'answer = 6 * 7'}
+    """
+    texts: dict[str, list[str]] = {}
+    pending: list[str] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or INSTRUCTOR_TAG in cell.get("metadata", {}).get(
+                "tags", []):
+            continue
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        lines = source.split("\n")
+        if any(_BEGIN.match(ln) for ln in lines):
+            pending.append(_solution_cell_text(source))
+        checked = [m.group(1) for ln in lines if (m := _CHECK_CALL.match(ln))]
+        if checked and pending:
+            texts.setdefault(checked[0], []).extend(pending)
+            pending = []
+        last = index
+    if pending:
+        raise ReleaseError(f"solutions/{name}.ipynb: a solution block after the last "
+                           f"`qN.check(...)` (cell {last}) belongs to no question")
+    return {q: "\n\n".join(parts) for q, parts in texts.items()}
+
+
 def _clean_metadata(meta: dict) -> dict:
     tags = [t for t in meta.get("tags", []) if t != INSTRUCTOR_TAG]
     return {"tags": tags} if tags else {}
@@ -260,8 +324,12 @@ def _find_root(start: Path) -> Path:
     return start
 
 
+def _default_texts_dir() -> Path:
+    return Path(__file__).resolve().parent / "instructor" / "solutions"
+
+
 def release(solutions_dir=None, notebooks_dir=None, *, check: bool = False,
-            verify_exercises: bool = True) -> ReleaseReport:
+            verify_exercises: bool = True, texts_dir=None) -> ReleaseReport:
     """Write ``notebooks/`` from ``solutions/`` (or, with ``check=True``, only compare).
 
     Parameters
@@ -273,6 +341,10 @@ def release(solutions_dir=None, notebooks_dir=None, *, check: bool = False,
         Write nothing; report notebooks that are missing, differ, or have no source.
     verify_exercises : bool, default True
         Require ``mlserving_lab.course.exercises.<exercise>`` to exist for every notebook.
+    texts_dir : path, optional
+        Where to write the solution texts (``<exercise>.json``). Defaults to the package's
+        ``course/instructor/solutions/`` when ``solutions_dir`` is the project's own, and to
+        nowhere otherwise.
 
     Returns
     -------
@@ -285,6 +357,8 @@ def release(solutions_dir=None, notebooks_dir=None, *, check: bool = False,
     dst = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
     if not src.is_dir():
         raise ReleaseError(f"no solutions folder at {src}")
+    if texts_dir is None and solutions_dir is None:
+        texts_dir = _default_texts_dir()
     report = ReleaseReport()
     expected = set()
     for path in sorted(src.glob("*.ipynb")):
@@ -299,16 +373,21 @@ def release(solutions_dir=None, notebooks_dir=None, *, check: bool = False,
             nb = nbformat.read(path, as_version=4)
         except Exception as exc:  # malformed JSON, wrong schema
             raise ReleaseError(f"{path} is not a readable notebook: {exc}") from None
-        text = nbformat.writes(learner_version(nb, name=name)) + "\n"
-        target = dst / path.name
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current == text:
-            report.unchanged.append(str(target))
-        elif check:
-            report.differs.append(str(target) + (" (missing)" if current is None else ""))
-        else:
-            atomic_write_text(target, text)
-            report.written.append(str(target))
+        outputs = [(dst / path.name, nbformat.writes(learner_version(nb, name=name)) + "\n")]
+        if texts_dir is not None:
+            texts = solution_texts(nb, name=name)
+            outputs.append((Path(texts_dir) / f"{exercise}.json",
+                            json.dumps(texts, indent=1, sort_keys=True) + "\n"))
+        for target, text in outputs:
+            current = target.read_text(encoding="utf-8") if target.exists() else None
+            if current == text:
+                report.unchanged.append(str(target))
+            elif check:
+                report.differs.append(str(target) + (" (missing)" if current is None else ""))
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(target, text)
+                report.written.append(str(target))
     if dst.is_dir():
         report.orphans = [str(p) for p in sorted(dst.glob("*.ipynb")) if p.name not in expected]
     return report
@@ -342,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         if not report.in_sync:
             print("run `mlserving-lab release` (or `make release`) and commit notebooks/")
             return 1
-        print(f"{len(report.unchanged)} learner notebooks are in sync with solutions/")
+        print(f"{len(report.unchanged)} learner notebooks and solution texts are in sync with "
+              "solutions/")
         return 0
     for path in report.orphans:
         print(f"warning: {path} has no source in solutions/")

@@ -30,6 +30,7 @@ __all__ = [
     "CORRECT",
     "ERROR",
     "INCORRECT",
+    "INSTRUCTOR_PACKAGE",
     "NOT_ATTEMPTED",
     "OUTCOMES",
     "RESULT_MIMETYPE",
@@ -46,9 +47,13 @@ __all__ = [
     "available_exercises",
     "call",
     "expect_number",
+    "hidden_checks",
+    "instructor_material_installed",
     "is_placeholder",
     "load_exercise",
     "on_learner_side",
+    "solution_text",
+    "solution_texts_path",
 ]
 
 CORRECT = "correct"
@@ -374,12 +379,17 @@ class Question:
         ``None`` / a success message.
     hint : str
         Markdown shown by :meth:`hint`.
-    solution : str
-        Code text shown by :meth:`solution`.
+    solution : str, optional
+        Code text shown by :meth:`solution`. Leave it out for a course question: ``release``
+        writes the solution notebook's own code for each question into
+        :mod:`mlserving_lab.course.instructor` (see :func:`solution_text`), and that is what
+        :meth:`solution` shows.
     points : float, default 1
     hidden : sequence of callables, optional
         Extra instructor-only checks with the checker's signature; they run only in
-        :meth:`grade`.
+        :meth:`grade`. A course question keeps them in its instructor module instead
+        (``mlserving_lab.course.instructor.<exercise>.HIDDEN``, see :func:`hidden_checks`),
+        which a student release leaves out.
 
     Examples
     --------
@@ -394,7 +404,8 @@ class Question:
     """
 
     def __init__(self, name: str, *, prompt: str, answers: Sequence[str],
-                 checker: Callable, hint: str, solution: str, points: float = 1,
+                 checker: Callable, hint: str, solution: str | None = None,
+                 points: float = 1,
                  hidden: Sequence[Callable] = ()):
         if isinstance(answers, str):
             answers = (answers,)
@@ -452,7 +463,7 @@ class Question:
             listed = ", ".join(f"`{n}`" for n in missing)
             return self._result(NOT_ATTEMPTED, f"Not attempted yet: replace `____` in {listed} "
                                 "with your answer, run the cell, then check again.", [])
-        checks = [self.checker, *(self.hidden if hidden else ())]
+        checks = [self.checker, *(self.all_hidden() if hidden else ())]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -490,6 +501,10 @@ class Question:
         result._suppress_next_display = _in_ipython()
         return result
 
+    def all_hidden(self) -> tuple:
+        """The hidden checks: those given here plus the instructor module's, if installed."""
+        return self.hidden + hidden_checks(self.exercise, self.name)
+
     def grade(self, *answers) -> CheckResult:
         """Check including the hidden instructor checks, without display (used by grading)."""
         return self.evaluate(*answers, hidden=True)
@@ -499,10 +514,22 @@ class Question:
         text = f"**Hint ({self.name}):** {self._hint}"
         _show({"text/plain": text, "text/markdown": text})
 
+    def solution_text(self) -> str | None:
+        """The reference solution as code, or None when this install has no solutions."""
+        if self._solution is not None:
+            return self._solution.strip()
+        return solution_text(self.exercise, self.name)
+
     def solution(self) -> None:
-        """Show the reference solution as code."""
-        md = f"**Solution ({self.name}):**\n\n```python\n{self._solution.strip()}\n```"
-        _show({"text/plain": self._solution.strip(), "text/markdown": md})
+        """Show the reference solution as code (the solution notebook's own cells)."""
+        text = self.solution_text()
+        if text is None:
+            msg = (f"Solutions are not part of this release ({self.name}). Use `{self.name}"
+                   ".hint()`, and ask your instructor after the deadline.")
+            _show({"text/plain": msg, "text/markdown": msg})
+            return
+        md = f"**Solution ({self.name}):**\n\n```python\n{text}\n```"
+        _show({"text/plain": text, "text/markdown": md})
 
 
 class Exercise:
@@ -561,6 +588,55 @@ class Exercise:
                 continue
             results.append(q.grade(*(namespace[n] for n in q.answers)))
         return results
+
+
+#: Where the instructor-only material lives: ``<package>.<exercise>`` modules with the hidden
+#: checks and ``solutions/<exercise>.json`` with the solution texts. A student release leaves
+#: the whole package out.
+INSTRUCTOR_PACKAGE = "mlserving_lab.course.instructor"
+
+
+def instructor_material_installed() -> bool:
+    """True in the full (instructor) install, False in a student release."""
+    try:
+        return importlib.util.find_spec(INSTRUCTOR_PACKAGE) is not None
+    except ModuleNotFoundError:  # pragma: no cover - parent package missing
+        return False
+
+
+def hidden_checks(exercise: str | None, question: str) -> tuple:
+    """The hidden checks of ``question`` from its exercise's instructor module.
+
+    Returns ``()`` when the exercise has no instructor module or the install has none.
+    """
+    if not exercise or not instructor_material_installed():
+        return ()
+    name = f"{INSTRUCTOR_PACKAGE}.{exercise}"
+    if importlib.util.find_spec(name) is None:
+        return ()
+    hidden = getattr(importlib.import_module(name), "HIDDEN", {})
+    return tuple(hidden.get(question, ()))
+
+
+def solution_texts_path(exercise: str):
+    """Path of the solution texts of ``exercise`` (written by ``release``), or None."""
+    from pathlib import Path
+
+    if not instructor_material_installed():
+        return None
+    spec = importlib.util.find_spec(INSTRUCTOR_PACKAGE)
+    folder = Path(next(iter(spec.submodule_search_locations))) / "solutions"
+    return folder / f"{exercise}.json"
+
+
+def solution_text(exercise: str | None, question: str) -> str | None:
+    """The solution notebook's code for ``question``, as ``release`` recorded it, or None."""
+    import json
+
+    path = solution_texts_path(exercise) if exercise else None
+    if path is None or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get(question)
 
 
 def available_exercises() -> list[str]:
