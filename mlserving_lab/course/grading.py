@@ -788,6 +788,13 @@ def grade_submissions(paths, *, exercise: str | None = None, timeout: float = _D
     ...                        out="grades.csv")                       # doctest: +SKIP
     >>> df[["student", "score", "status"]]                             # doctest: +SKIP
     """
+    from mlserving_lab.course.exercises.core import grading_supported
+
+    if not grading_supported():
+        raise ValueError(
+            "this is a student install of mlserving-lab: it has no hidden checks, so it cannot "
+            "grade. Grading needs the instructor's install (a clone of the course repository "
+            "with `make setup`); students check their answers with `qN.check(...)`.")
     from tqdm.auto import tqdm
 
     from mlserving_lab.course.exercises.core import load_exercise
@@ -913,6 +920,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    from mlserving_lab.course.exercises.core import grading_supported
+
+    if not grading_supported():
+        print("mlserving-lab grade: error: this is a student install of mlserving-lab, without "
+              "the hidden checks; grading needs the instructor's install (the course "
+              "repository with `make setup`)", file=sys.stderr)
+        return 2
     if not args.submissions:
         parser.print_usage(sys.stderr)
         print("mlserving-lab grade: error: no submissions given", file=sys.stderr)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import importlib.util
+import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -393,8 +393,29 @@ def release(solutions_dir=None, notebooks_dir=None, *, check: bool = False,
     return report
 
 
+def _student_main(out: str, *, with_solutions: bool) -> int:
+    from mlserving_lab.course.student import build_student_bundle
+
+    check = release(check=True)
+    if not check.in_sync:
+        for path in check.differs + check.orphans:
+            print(f"out of sync: {path}")
+        print("run `mlserving-lab release` first: the bundle must match the committed notebooks")
+        return 1
+    try:
+        bundle = build_student_bundle(out, with_solutions=with_solutions)
+    except (ReleaseError, ValueError, FileNotFoundError) as exc:
+        print(f"release --student failed: {exc}")
+        return 2
+    what = "with solutions" if with_solutions else "without solutions or hidden checks"
+    print(f"wrote a student bundle ({what}) to {bundle.root}: {len(bundle.notebooks)} "
+          f"notebooks and {bundle.wheel.name}")
+    print(f"students run `make lab` in {bundle.root}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``mlserving-lab release [--check]``."""
+    """``mlserving-lab release [--check | --student OUT [--with-solutions]]``."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -405,7 +426,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="write nothing; exit 1 and list notebooks that are out of sync")
     parser.add_argument("--solutions", default=None, help="source folder (default solutions/)")
     parser.add_argument("--notebooks", default=None, help="output folder (default notebooks/)")
+    parser.add_argument("--student", metavar="OUT", default=None,
+                        help="write a student bundle to OUT: learner notebooks and a wheel "
+                             "without solutions or hidden checks")
+    parser.add_argument("--with-solutions", action="store_true",
+                        help="with --student: include the solutions (for after the deadline)")
     args = parser.parse_args(argv)
+    if args.with_solutions and not args.student:
+        parser.error("--with-solutions needs --student OUT")
+    if args.student:
+        if args.check:
+            parser.error("--student and --check cannot be combined")
+        return _student_main(args.student, with_solutions=args.with_solutions)
     try:
         report = release(args.solutions, args.notebooks, check=args.check)
     except ReleaseError as exc:

@@ -47,6 +47,7 @@ __all__ = [
     "available_exercises",
     "call",
     "expect_number",
+    "grading_supported",
     "hidden_checks",
     "instructor_material_installed",
     "is_placeholder",
@@ -602,6 +603,13 @@ def instructor_material_installed() -> bool:
         return importlib.util.find_spec(INSTRUCTOR_PACKAGE) is not None
     except ModuleNotFoundError:  # pragma: no cover - parent package missing
         return False
+
+
+def grading_supported() -> bool:
+    """True when this install holds the hidden checks that grading needs."""
+    if not instructor_material_installed():
+        return False
+    return bool(getattr(importlib.import_module(INSTRUCTOR_PACKAGE), "GRADING", False))
 
 
 def hidden_checks(exercise: str | None, question: str) -> tuple:

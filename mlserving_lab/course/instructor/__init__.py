@@ -11,3 +11,7 @@ A student release (``mlserving-lab release --student``) builds the package witho
 sub-package. The questions then still check, hint and run, ``q.solution()`` says that solutions
 are not part of the release, and ``mlserving-lab grade`` refuses.
 """
+
+#: This install can grade: the hidden checks are here. (A ``--with-solutions`` student wheel
+#: replaces this file with one that says False.)
+GRADING = True
