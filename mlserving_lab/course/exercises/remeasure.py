@@ -39,6 +39,7 @@ __all__ = [
     "file_kb",
     "fresh_one_row_p50",
     "num",
+    "nums",
     "split_unseen",
 ]
 
@@ -54,6 +55,16 @@ def num(value: float) -> str:
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
     return f"{value:.4g}" if abs(value) >= 1e-3 else f"{value:.3e}"
+
+
+def nums(a: float, b: float) -> tuple[str, str]:
+    """Two numbers formatted with just enough significant digits to tell them apart."""
+    a, b = float(a), float(b)
+    for digits in range(4, 16):
+        fa, fb = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if fa != fb or a == b:
+            return fa, fb
+    return repr(a), repr(b)
 
 
 def split_unseen(X, y, n_unseen: int):
@@ -96,7 +107,8 @@ def _unit_hint(ratio: float) -> str:
 
 def check_latency_claims(claimed: Mapping[str, float], fresh: Mapping[str, float], *,
                          column: str = "p50_ms", magnitude: float = MAGNITUDE,
-                         order_gap: float = ORDER_GAP) -> None:
+                         order_gap: float = ORDER_GAP,
+                         confirm: Callable[[], Mapping[str, float]] | None = None) -> None:
     """Judge claimed one-row latencies (ms) against fresh ones by magnitude and order.
 
     Parameters
@@ -107,6 +119,12 @@ def check_latency_claims(claimed: Mapping[str, float], fresh: Mapping[str, float
         :func:`fresh_one_row_p50` of the same models.
     column : str
         Column name used in messages.
+    confirm : callable, optional
+        Returns another fresh measurement. When the first verdict is *incorrect* it is called
+        once, and the answer is rejected only if it is wrong against both measurements (a
+        claim outside ``magnitude`` of every fresh value, or an order that every measurement
+        contradicts by ``order_gap``), so that a burst of load during one measurement cannot
+        fail an honest table.
 
     Raises
     ------
@@ -119,26 +137,42 @@ def check_latency_claims(claimed: Mapping[str, float], fresh: Mapping[str, float
     if len(values) >= 3 and len(set(values)) == 1:
         raise Incorrect(f"every `{column}` in your table is {num(values[0])}: these look typed "
                         "in, not measured. Time each model's own one-row calls.")
+    try:
+        _judge_latencies(claimed, names, fresh, fresh, column, magnitude, order_gap)
+    except Incorrect:
+        if confirm is None:
+            raise
+        again = confirm()
+        lo = {n: min(float(fresh[n]), float(again[n])) for n in names}
+        hi = {n: max(float(fresh[n]), float(again[n])) for n in names}
+        _judge_latencies(claimed, names, lo, hi, column, magnitude, order_gap)
+
+
+def _judge_latencies(claimed, names, lo, hi, column, magnitude, order_gap) -> None:
+    """``lo``/``hi``: the smallest and largest fresh value of each model (equal when measured
+    once). A claim passes magnitude if it is within ``magnitude`` of some fresh value; a pair
+    is ordered only if even the most conservative pairing is ``order_gap`` apart."""
     for name in names:
-        c, f = float(claimed[name]), float(fresh[name])
+        c, f_lo, f_hi = float(claimed[name]), float(lo[name]), float(hi[name])
+        if f_lo / magnitude <= c <= f_hi * magnitude:
+            continue
+        f = f_hi if c > f_hi else f_lo
         ratio = c / f if f > 0 else math.inf
-        if not (1 / magnitude <= ratio <= magnitude):
-            raise Incorrect(
-                f"`{column}` of `{name}` is {num(c)} ms, but timing `{name}` here on one row "
-                f"gives about {num(f)} ms ({ratio:.3g}x).{_unit_hint(ratio)}")
+        raise Incorrect(
+            f"`{column}` of `{name}` is {num(c)} ms, but timing `{name}` here on one row "
+            f"gives about {num(f)} ms ({ratio:.3g}x).{_unit_hint(ratio)}")
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            fa, fb = float(fresh[a]), float(fresh[b])
-            slow, fast = (a, b) if fa > fb else (b, a)
-            if min(fa, fb) <= 0 or max(fa, fb) / min(fa, fb) < order_gap:
+            slow, fast = (a, b) if float(lo[a]) > float(lo[b]) else (b, a)
+            if float(hi[fast]) <= 0 or float(lo[slow]) / float(hi[fast]) < order_gap:
                 continue
             if float(claimed[slow]) <= float(claimed[fast]):
                 raise Incorrect(
                     f"your table says `{slow}` ({num(claimed[slow])} ms) is no slower than "
                     f"`{fast}` ({num(claimed[fast])} ms), but timed here `{slow}` takes "
-                    f"{num(fresh[slow])} ms and `{fast}` {num(fresh[fast])} ms, "
-                    f"{max(fa, fb) / min(fa, fb):.1f}x apart. Time every model the same way "
-                    "(one row per call), interleaved.")
+                    f"{num(lo[slow])} ms and `{fast}` {num(hi[fast])} ms, "
+                    f"{float(lo[slow]) / float(hi[fast]):.1f}x apart. Time every model the "
+                    "same way (one row per call), interleaved.")
 
 
 def check_percentiles(p50, p99, name: str, *, p50_name: str = "p50_ms",
