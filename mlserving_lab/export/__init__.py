@@ -8,13 +8,16 @@ hope.
 Public API
 ----------
 to_onnx              fitted scikit-learn estimator or Pipeline -> :class:`OnnxPredictor`
-OnnxPredictor        onnxruntime session tuned for one-row latency; predict / predict_proba / save
+                     (classifiers, regressors, Pipelines, ColumnTransformers; self-checked)
+OnnxPredictor        onnxruntime session tuned for one-row latency; predict / predict_proba /
+                     decision_function / save
 torch_to_onnx        torch module -> ONNX (dynamo exporter, dynamic batch, one file)
 TorchPredictor       predict / predict_proba around a torch module, TorchScript or .pt2 program
 to_torchscript       torch.jit.trace / torch.jit.script (deprecated in torch 2.13)
 save_torchscript, load_torchscript
 export_pt2, save_pt2, load_pt2   torch.export, the successor of TorchScript
-check_parity         max |probability difference| + label agreement; raises beyond tolerance
+check_parity         max |difference| of probabilities, decision scores or values (tolerance
+                     relative to the scale for the last two) + label agreement; raises beyond it
 ParityReport, ParityError
 artifact_table       size on disk and load time: joblib (several compress levels), ONNX,
                      TorchScript, .pt2
