@@ -129,10 +129,15 @@ def psi(reference, current, bins=10, eps=None, *, strategy="quantile"):
         for ``"sturges"`` (1e-4, or the smallest non-zero share divided by 1e6 when that share
         is at most 1e-4).
     strategy : {"quantile", "sturges"}, default "quantile"
-        ``"quantile"``: edges at the reference quantiles; the first and last bins are open
-        (``(-inf, e1]`` and ``(e_k, inf)``) so current values outside the reference range are
-        counted; duplicate edges (ties, constant columns) are collapsed; bins are closed on the
-        right. ``"sturges"``: equal-width bins over both samples with Sturges' rule, which
+        ``"quantile"``: the edges are ``np.quantile(reference, np.linspace(0, 1, bins + 1))``
+        (numpy's default linear interpolation) with the first edge replaced by ``-inf`` and
+        the last by ``+inf``, so the outer bins are open and current values outside the
+        reference range are counted. Bins are closed on the right, ``(e_k, e_k+1]``: a value
+        equal to an edge falls in the bin *below* that edge (the opposite of
+        ``np.histogram``). Tied data (counts, constant columns) can repeat an edge; the bin
+        between two equal edges is empty in both samples and, after the ``eps`` floor, adds
+        exactly 0, so repeated edges are collapsed without changing the value.
+        ``"sturges"``: equal-width bins over both samples with Sturges' rule, which
         reproduces evidently's numeric PSI (including its per-value shares when the reference
         has at most 20 distinct values).
 
@@ -156,6 +161,13 @@ def psi(reference, current, bins=10, eps=None, *, strategy="quantile"):
     0.0
     >>> psi(x, x + 1.0) > 0.25
     True
+
+    The tie rule: with ``bins=2`` the only interior edge of ``[1, 2, 2, 3]`` is its median,
+    2.0, and values equal to it count in the lower bin ``(-inf, 2]``: the reference shares
+    are 3/4 and 1/4, the current ``[2, 3, 3, 3]`` has 1/4 and 3/4, and PSI = ln 3:
+
+    >>> round(psi([1.0, 2.0, 2.0, 3.0], [2.0, 3.0, 3.0, 3.0], bins=2), 6)
+    1.098612
     """
     bins = check_psi_args(bins, eps, strategy)
     ref, cur, one_d, _ = pair(reference, current)

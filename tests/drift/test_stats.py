@@ -298,3 +298,29 @@ def test_tiny_samples_give_exact_pvalues_but_warn_about_power():
         DriftDetector().fit(np.array(a).reshape(-1, 1)).score(np.array(b).reshape(-1, 1))
 
 
+
+
+def test_psi_tie_rule_a_value_equal_to_an_edge_counts_in_the_bin_below():
+    # exercise 3 teaches this rule; np.histogram (closed on the left) gives another value
+    ref, cur = np.array([1.0, 2.0, 2.0, 3.0]), np.array([2.0, 3.0, 3.0, 3.0])
+    assert psi(ref, cur, bins=2) == pytest.approx(np.log(3.0), abs=1e-12)
+    left = np.histogram(cur, [-np.inf, 2.0, np.inf])[0] / 4  # [0, 1]: 2.0 went up
+    assert left.tolist() == [0.0, 1.0]
+
+
+def test_psi_keeping_repeated_edges_gives_the_same_value_as_collapsing_them():
+    rng = np.random.default_rng(3)
+    ref = rng.poisson(2.0, 501).astype(float)
+    cur = rng.poisson(2.6, 211).astype(float)
+    for bins in (5, 10, 20):
+        edges = np.quantile(ref, np.linspace(0, 1, bins + 1))
+        edges[0], edges[-1] = -np.inf, np.inf
+        assert np.unique(edges).size < edges.size  # the test really has repeated edges
+
+        def shares(x, edges=edges, bins=bins):
+            s = np.bincount(np.searchsorted(edges, x, side="left") - 1, minlength=bins) / x.size
+            return np.where(s == 0, 1e-4, s)
+
+        r, c = shares(ref), shares(cur)
+        kept = float(np.sum((c - r) * np.log(c / r)))
+        assert psi(ref, cur, bins=bins, eps=1e-4) == pytest.approx(kept, rel=1e-12, abs=1e-15)
