@@ -224,9 +224,12 @@ def choose_within_budget(table, budget_ms: float, *, latency: str = "p99_ms",
                          score: str = "accuracy"):
     """The most accurate model whose latency is within ``budget_ms``.
 
-    Lesson 05. Among models with ``table[latency] <= budget_ms``, take the highest score; on a
-    tie of score, the faster one; on a full tie, the first in table order. The chosen model is
-    always on the Pareto frontier.
+    Lesson 05. A model fits when ``table[latency] <= budget_ms`` (a latency exactly on the
+    budget fits). Among the models that fit, take the highest score; on a tie of score, the
+    lower latency; on a full tie (same score and same latency), the name that sorts first
+    (``sorted`` order of the index labels; of their ``str`` when labels of different types
+    cannot be compared). The answer does not depend on the order of the table's rows, and the
+    chosen model is always on the Pareto frontier.
 
     Parameters
     ----------
@@ -256,6 +259,10 @@ def choose_within_budget(table, budget_ms: float, *, latency: str = "p99_ms",
     ...                  index=["lr", "rf", "gbm"])
     >>> choose_within_budget(t, 10)
     'rf'
+    >>> tied = pd.DataFrame({"p99_ms": [2.0, 2.0, 1.0], "accuracy": [0.9, 0.9, 0.8]},
+    ...                     index=["svm", "gbm", "lr"])
+    >>> choose_within_budget(tied, 5)  # same accuracy and p99: the name that sorts first
+    'gbm'
     """
     if isinstance(budget_ms, (bool, np.bool_)) or not isinstance(budget_ms, (int, float,
                                                                               np.number)) \
@@ -272,9 +279,18 @@ def choose_within_budget(table, budget_ms: float, *, latency: str = "p99_ms",
             f"no model fits the {budget_ms:g} ms budget on {latency}: the fastest, "
             f"{table.index[k]!r}, takes {lat[k]:.3g} ms. Raise the budget, or make a model "
             "faster (ONNX Runtime, fewer/shallower trees, a simpler family).")
-    # lexsort: last key is primary -> highest score, then lowest latency, then table order.
-    order = np.lexsort((fits, lat[fits], -sc[fits]))
-    return table.index[fits[order[0]]]
+    best = fits[sc[fits] == sc[fits].max()]
+    best = best[lat[best] == lat[best].min()]
+    return table.index[best[_first_by_name(table.index[best])]]
+
+
+def _first_by_name(labels) -> int:
+    """Position of the label that sorts first (``sorted`` order; ``str`` order as a fallback)."""
+    labels = list(labels)
+    try:
+        return min(range(len(labels)), key=lambda i: labels[i])
+    except TypeError:  # labels of types that do not compare (e.g. 1 and "a")
+        return min(range(len(labels)), key=lambda i: str(labels[i]))
 
 
 def plot_frontier(table, *, latency: str = "p99_ms", score: str = "accuracy",

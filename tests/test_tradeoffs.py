@@ -107,7 +107,12 @@ def test_pareto_matches_brute_force(points):
     # the best-scoring and the fastest models always include a frontier member
     assert mask.any()
     budget = float(t.p99_ms.max())
-    assert mask[choose_within_budget(t, budget + 1)]
+    chosen = choose_within_budget(t, budget + 1)
+    assert mask[chosen]
+    # brute force of the documented rule: most accurate, then lowest p99, then first name
+    best = min(t.index, key=lambda n: (-t.loc[n, "accuracy"], t.loc[n, "p99_ms"], n))
+    assert chosen == best
+    assert choose_within_budget(t.sample(frac=1, random_state=1), budget + 1) == best
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,9 +127,23 @@ def test_choose_within_budget():
     assert choose_within_budget(t, 1, latency="p99_ms", score="accuracy") == "gbm"
 
 
-def test_choose_full_tie_keeps_table_order():
-    t = table({"first": (1.0, 0.9), "second": (1.0, 0.9)})
+def test_choose_full_tie_takes_the_name_that_sorts_first():
+    t = table({"second": (1.0, 0.9), "first": (1.0, 0.9), "fast": (0.5, 0.8)})
     assert choose_within_budget(t, 2) == "first"
+    # the answer does not depend on the order of the rows
+    assert choose_within_budget(t.iloc[::-1], 2) == "first"
+    # numpy string labels, and labels that do not compare (sorted by their text)
+    np_labels = t.set_axis(np.array(["b", "a", "c"]))
+    assert choose_within_budget(np_labels, 2) == "a"
+    mixed = t.set_axis([2, "x", 1.5])
+    assert choose_within_budget(mixed, 2) == 2  # "2" < "x"
+
+
+def test_choose_accuracy_tie_takes_the_lower_latency_before_the_name():
+    t = table({"a_slow": (3.0, 0.9), "z_fast": (1.0, 0.9)})
+    assert choose_within_budget(t, 5) == "z_fast"
+    assert choose_within_budget(t, 3.0) == "z_fast"
+    assert choose_within_budget(t, 1.0) == "z_fast"  # exactly on the budget fits
 
 
 def test_choose_nothing_fits_names_the_fastest():
