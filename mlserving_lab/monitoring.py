@@ -410,6 +410,8 @@ RETRAIN_NOW = "retrain now"
 RETRAIN_WITHIN_WEEK = "retrain within 1 week"
 SCHEDULED_RETRAIN = "scheduled retrain"
 CONTINUE = "continue monitoring"
+#: Differences this close to a threshold count as equal to it (float error, not a change).
+_FLOAT_SLACK = 1e-9
 
 
 @dataclass
@@ -464,10 +466,13 @@ def retraining_decision(*, baseline_accuracy=None, current_accuracy=None, psi=No
     Lesson 07. Checked in this order, first match wins:
 
     1. accuracy dropped by more than ``max_accuracy_drop`` (absolute: 0.02 = 2 percentage
-       points) from the baseline -> **retrain now**;
-    2. the largest feature PSI is above ``psi_threshold`` -> **retrain within 1 week**;
-    3. more than ``max_age_days`` (about 3 months) since the last training ->
-       **scheduled retrain**;
+       points) from the baseline, i.e. ``baseline - current > max_accuracy_drop + 1e-9``
+       (the slack absorbs float error: ``0.91 - 0.89`` is ``0.020000000000000018``) ->
+       **retrain now**;
+    2. the largest feature PSI is above ``psi_threshold`` (strictly: 0.25 itself does not
+       trigger) -> **retrain within 1 week**;
+    3. more than ``max_age_days`` (about 3 months; 90 days itself does not trigger) since
+       the last training -> **scheduled retrain**;
     4. otherwise -> **continue monitoring**.
 
     Rules whose inputs are missing are skipped (labels often arrive weeks late) and the
@@ -512,7 +517,7 @@ def retraining_decision(*, baseline_accuracy=None, current_accuracy=None, psi=No
         base = _check_fraction(baseline_accuracy, "baseline_accuracy", high=1.0)
         cur = _check_fraction(current_accuracy, "current_accuracy", high=1.0)
         drop = base - cur
-        if drop > max_accuracy_drop + 1e-12:  # 0.50 - 0.48 is 0.0200000000000000018
+        if drop > max_accuracy_drop + _FLOAT_SLACK:  # 0.91 - 0.89 is 0.020000000000000018
             return RetrainDecision(
                 RETRAIN_NOW, f"accuracy fell from {base:.3f} to {cur:.3f} ({drop * 100:.1f} "
                 f"points, more than the allowed {max_accuracy_drop * 100:g})")

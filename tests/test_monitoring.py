@@ -127,6 +127,24 @@ def test_retraining_rule_order_and_reasons():
     assert retraining_decision(last_trained=dt.date(2020, 1, 1)).decision == "scheduled retrain"
 
 
+@pytest.mark.parametrize(("kwargs", "decision"), [
+    (dict(baseline_accuracy=0.91, current_accuracy=0.89), "continue monitoring"),
+    (dict(baseline_accuracy=0.91, current_accuracy=0.889), "retrain now"),
+    (dict(baseline_accuracy=0.85, current_accuracy=0.95, psi=0.3), "retrain within 1 week"),
+    (dict(psi=0.25), "continue monitoring"),
+    (dict(psi=0.2501), "retrain within 1 week"),
+    (dict(days_since_training=90), "continue monitoring"),
+    (dict(days_since_training=91), "scheduled retrain"),
+    (dict(baseline_accuracy=0.91, current_accuracy=0.8, psi=0.6, days_since_training=400),
+     "retrain now"),
+    (dict(psi=0.4, days_since_training=200), "retrain within 1 week"),
+    (dict(baseline_accuracy=0.91, current_accuracy=0.9, days_since_training=120),
+     "scheduled retrain"),
+])
+def test_retraining_rule_thresholds_are_strict(kwargs, decision):
+    assert retraining_decision(**kwargs).decision == decision
+
+
 def test_retraining_rule_accepts_a_drift_report():
     rng = np.random.default_rng(2)
     ref = pd.DataFrame({"x": rng.normal(size=2000), "y": rng.normal(size=2000)})
