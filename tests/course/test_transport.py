@@ -109,3 +109,24 @@ def test_replay_returns_recorded_data_and_misses_are_incorrect(monkeypatch):
     assert core.call(stand_in, np.arange(3)).tolist() == [0, 2, 4]
     with pytest.raises(core.Incorrect, match="could not re-run your function `double`"):
         core.call(stand_in, np.arange(4))
+
+
+def test_a_learner_function_and_its_stand_in_digest_alike():
+    """Record (real function) and replay (LearnerFunction) must key a call the same way, also
+    when the function is an argument of another call."""
+    from mlserving_lab.course.exercises.core import LearnerFunction
+    from mlserving_lab.course.transport import digest
+
+    def verify(path):
+        return path
+
+    stand_in = LearnerFunction("verify")
+    real_key = digest(("helper", [verify, "/tmp/x"], {}),
+                      function_name=lambda f: "verify" if f is verify else None)
+    replay_key = digest(("helper", [stand_in, "/tmp/x"], {}),
+                        function_name=lambda f: f.name if isinstance(f, LearnerFunction)
+                        else None)
+    assert real_key == replay_key
+    other = digest(("helper", [LearnerFunction("other"), "/tmp/x"], {}),
+                   function_name=lambda f: f.name if isinstance(f, LearnerFunction) else None)
+    assert other != real_key
