@@ -71,49 +71,48 @@ def _check_within_budget(within_budget):
                             "it should return a fraction between 0 and 1") from None
         if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
             shown = np.array2string(latencies[:6], precision=1, separator=", ")
-            raise Incorrect(
+            raise Incorrect((
                 f"for latencies {shown}{' ...' if len(latencies) > 6 else ''} and budget "
                 f"{budget} ms your function returned {got:.4g}, expected {want:.4g}. "
                 + ("A request that takes exactly the budget is within it. "
                    if budget == 5.0 else "")
                 + ("An empty window has no requests: return 0.0. " if not len(latencies)
-                   else ""))
+                   else "")
+                + ("That is a percentage: return a fraction between 0 and 1. "
+                   if want > 0 and math.isclose(got, 100 * want, rel_tol=1e-9) else "")
+            ).strip())
     return "Correct: your function handles ties at the budget and an empty window."
 
 
 q1 = Question(
     "q1",
-    prompt="Compute the mean of `LATENCIES_MS` and store it in `mean_ms`.",
+    prompt="Compute the mean of `LATENCIES_MS` (milliseconds) and store it, in "
+           "milliseconds, in `mean_ms`.",
     answers=("mean_ms",),
     checker=_check_mean,
     hint="`np.mean` takes a list.",
-    solution="mean_ms = np.mean(LATENCIES_MS)",
 )
 
 q2 = Question(
     "q2",
-    prompt="Compute the 50th and 99th percentiles of `LATENCIES_MS` as `p50_ms` and `p99_ms`.",
+    prompt="Compute the 50th and 99th percentiles of `LATENCIES_MS`, in milliseconds, as "
+           "`p50_ms` and `p99_ms`, with numpy's default linear interpolation "
+           "(`np.percentile`).",
     answers=("p50_ms", "p99_ms"),
     checker=_check_percentiles,
     hint="`np.percentile(values, [50, 99])` returns both at once.",
-    solution="p50_ms, p99_ms = np.percentile(LATENCIES_MS, [50, 99])",
 )
 
 q3 = Question(
     "q3",
-    prompt="Write `within_budget(latencies_ms, budget_ms)`: the fraction of requests that took "
-           "at most `budget_ms` (0.0 for an empty array).",
+    prompt="Write `within_budget(latencies_ms, budget_ms)`: `latencies_ms` is a 1-D numpy "
+           "array of milliseconds; return the fraction (0 to 1, not a percentage) of requests "
+           "that took at most `budget_ms` milliseconds. A request of exactly `budget_ms` is "
+           "within the budget; an empty array returns 0.0.",
     answers=("within_budget",),
     checker=_check_within_budget,
     hint="A comparison such as `latencies_ms <= budget_ms` gives booleans; their mean is a "
          "fraction. Handle `len(latencies_ms) == 0` first.",
-    solution=(
-        "def within_budget(latencies_ms, budget_ms):\n"
-        "    latencies_ms = np.asarray(latencies_ms, dtype=float)\n"
-        "    if latencies_ms.size == 0:\n"
-        "        return 0.0\n"
-        "    return float(np.mean(latencies_ms <= budget_ms))"
-    ),
     points=2,
 )
 
@@ -133,7 +132,6 @@ demo = Question(
     answers=("double",),
     checker=_check_double,
     hint="Multiply by two.",
-    solution="def double(x):\n    return 2 * x",
 )
 
 EXERCISE = Exercise("l00_start_here", [q1, q2, q3])
