@@ -269,8 +269,11 @@ def check_against_fresh(model, p50_one: float, p50_batch: float, speedup: float)
 # q3: version mismatches
 # ---------------------------------------------------------------------------------------------
 def reference_mismatches(recorded, current) -> list[str]:
-    """The names ``version_mismatches`` must return, sorted."""
-    return sorted(name for name, version in recorded.items() if current.get(name) != version)
+    """The names ``version_mismatches`` must return, sorted: missing now, or another version."""
+    missing = set(recorded).difference(current)
+    changed = {name for name in set(recorded).intersection(current)
+               if recorded[name] != current[name]}
+    return sorted(missing | changed)
 
 
 MISMATCH_CASES = [
