@@ -11,13 +11,14 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 JOBS ?= 2
 ARGS ?=
 
-.PHONY: help setup lab test unit doctest notebooks lint release release-check doctor pins bench clean
+.PHONY: help setup lab test unit doctest notebooks lint release release-check student doctor pins bench stress clean
 
 help:
 	@echo "make lab      install (first time) and open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "make test     install (first time) and run lint, unit tests and every notebook"
 	@echo "make setup    only create .venv/ and install the pinned dependencies"
 	@echo "make release  regenerate notebooks/ from solutions/"
+	@echo "make student OUT=handout   write a student bundle (no solutions, no hidden checks)"
 	@echo "make bench    run the benchmarks in benchmarks/ (slow; not part of make test)"
 
 setup: $(STAMP)
@@ -58,11 +59,19 @@ release: setup
 release-check: setup
 	$(BIN)/mlserving-lab release --check
 
+OUT ?= student-bundle
+student: setup
+	$(BIN)/mlserving-lab release --student $(OUT)
+
 doctor: setup
 	$(BIN)/mlserving-lab doctor
 
 bench: setup
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Every solution notebook idle and again under two CPU burners: no check's verdict may flip.
+stress: setup
+	$(BIN)/python benchmarks/stress_checkers.py
 
 # Re-resolve the exact pins after editing pyproject.toml (needs the registry).
 pins:
