@@ -53,14 +53,8 @@ def _check_percentiles(p50_ms, p99_ms):
             "the median: the tail is what a latency budget has to cover.")
 
 
-def _check_within_budget(within_budget):
-    rng = np.random.default_rng(7)
-    cases = [
-        (np.array([1.0, 2.0, 3.0, 50.0]), 10.0),
-        (np.array([5.0, 5.0]), 5.0),
-        (np.array([]), 1.0),
-        (rng.exponential(3.0, size=200), 4.0),
-    ]
+def check_within_budget_on(within_budget, cases) -> None:
+    """Call the learner's ``within_budget`` on each ``(latencies, budget)`` and compare."""
     for latencies, budget in cases:
         got = call(within_budget, latencies.copy(), budget)
         want = float(np.mean(latencies <= budget)) if len(latencies) else 0.0
@@ -70,17 +64,28 @@ def _check_within_budget(within_budget):
             raise Incorrect(f"`within_budget` returned {type(got).__name__} `{got!r:.60}`; "
                             "it should return a fraction between 0 and 1") from None
         if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
-            shown = np.array2string(latencies[:6], precision=1, separator=", ")
+            shown = np.array2string(latencies[:6], precision=2, separator=", ")
+            at_budget = bool(len(latencies)) and bool(np.any(latencies == budget))
             raise Incorrect((
                 f"for latencies {shown}{' ...' if len(latencies) > 6 else ''} and budget "
                 f"{budget} ms your function returned {got:.4g}, expected {want:.4g}. "
                 + ("A request that takes exactly the budget is within it. "
-                   if budget == 5.0 else "")
+                   if at_budget else "")
                 + ("An empty window has no requests: return 0.0. " if not len(latencies)
                    else "")
                 + ("That is a percentage: return a fraction between 0 and 1. "
                    if want > 0 and math.isclose(got, 100 * want, rel_tol=1e-9) else "")
             ).strip())
+
+
+def _check_within_budget(within_budget):
+    rng = np.random.default_rng(7)
+    check_within_budget_on(within_budget, [
+        (np.array([1.0, 2.0, 3.0, 50.0]), 10.0),
+        (np.array([5.0, 5.0]), 5.0),
+        (np.array([]), 1.0),
+        (rng.exponential(3.0, size=200), 4.0),
+    ])
     return "Correct: your function handles ties at the budget and an empty window."
 
 

@@ -5,11 +5,9 @@ Each check has its question's checker signature and runs only in ``q.grade(...)`
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from mlserving_lab.course.exercises.core import Incorrect, call
+from mlserving_lab.course.exercises.l00_start_here import check_within_budget_on
 
 
 def q3_more_windows(within_budget):
@@ -21,19 +19,7 @@ def q3_more_windows(within_budget):
         (np.array([3, 9, 4, 10, 2], dtype=np.int64), 4),  # integers, unsorted
         (np.linspace(0.0, 9.9, 100).astype(np.float32), 2.5),
     ]
-    for latencies, budget in cases:
-        want = float(np.mean(latencies <= budget))
-        got = call(within_budget, latencies.copy(), budget)
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            raise Incorrect(f"`within_budget` returned {type(got).__name__} `{got!r:.60}`; "
-                            "it should return a fraction between 0 and 1") from None
-        if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
-            shown = np.array2string(latencies[:6], precision=2, separator=", ")
-            raise Incorrect(f"for latencies {shown}{' ...' if len(latencies) > 6 else ''} "
-                            f"and budget {budget} ms your function returned {got:.4g}, "
-                            f"expected {want:.4g}")
+    check_within_budget_on(within_budget, cases)
 
 
 HIDDEN = {"q3": (q3_more_windows,)}
