@@ -122,7 +122,7 @@ def streams(data):
         return MicroBatchPredictor(forest, batch_size=bs).predict_stream(
             simulate_event_stream(X_test, rate_per_s=rate, n_events=n))[1]
 
-    return run(1), run(32), run(32, rate=None), run(1, n=64)
+    return run(1), run(32), run(32, rate=None), run(1, n=l03.N_EVENTS // 2)
 
 
 def test_q2_both_ways(streams):
@@ -146,7 +146,7 @@ def test_q2_both_ways(streams):
     assert_check_failed(l03.q2, r1, r32, added, True, match="1 or 32")
     assert_check_failed(l03.q2, r32, r1, -added, 32, match="micro-batches of 32")
     assert_check_failed(l03.q2, r1, r32_fast, added, 1, match="not as fast as possible")
-    assert_check_failed(l03.q2, r1_short, r32, added, 1, match="holds 64")
+    assert_check_failed(l03.q2, r1_short, r32, added, 1, match=f"holds {l03.N_EVENTS // 2} ")
     assert_check_failed(l03.q2, r1.to_dict(), r32, added, 1, match="LatencyReport")
     fake = LatencyReport.from_samples(np.linspace(1, 3, l03.N_EVENTS), batch_size=32)
     assert_check_failed(l03.q2, r1, fake, 1.0, 1, match="waited only")
