@@ -6,7 +6,8 @@ ONNX by hand; the learner's own round-robin one-row timing loop; one table of ac
 latency and size on disk; a choice under a latency budget with an exact tie rule.
 
 Sizes are shrunk from the syllabus (300 trees of depth 6 on 10000 x 30 takes over a minute to
-fit on a laptop): 4000 rows x 30 features and a 100-tree, depth-4 baseline.
+fit on a laptop): 2000 rows x 30 features and a 100-tree, depth-4 baseline, so that the three
+boosting models fit in about three seconds.
 
 The checkers re-measure instead of trusting the learner's numbers: they recompute accuracy
 from the models in the learner's files, re-time those models on one row (order and magnitude
@@ -45,9 +46,9 @@ from mlserving_lab.course.exercises.remeasure import (
     split_unseen,
 )
 
-#: The exercise's data: 4000 rows x 30 features (the syllabus's 30 features, fewer rows),
-#: split 3000 / 1000 into train and test.
-DATA = dict(n_samples=4000, n_features=30, n_informative=10, random_state=1)
+#: The exercise's data: 2000 rows x 30 features (the syllabus's 30 features, fewer rows),
+#: split 1500 / 500 into train and test.
+DATA = dict(n_samples=2000, n_features=30, n_informative=10, random_state=1)
 #: Rows drawn with the data but never given to the learner (test-set fitting shows on them).
 N_UNSEEN = 1000
 #: The baseline (syllabus: 300 trees, depth 6; shrunk so it fits in a few seconds).
@@ -84,7 +85,7 @@ def _draw():
 
 
 def load_data():
-    """The exercise's data: ``X_train, X_test, y_train, y_test`` (3000 and 1000 rows, 30
+    """The exercise's data: ``X_train, X_test, y_train, y_test`` (1500 and 500 rows, 30
     features)."""
     return tuple(a.copy() for a in _draw()[:4])
 
@@ -178,7 +179,7 @@ def _check_fitted_on_train(model, what: str):
                                   np.r_[y_train, y_test])):
         where = "on X_train + X_test together"
     else:
-        where = "on rows other than the 3000 rows of X_train"
+        where = f"on rows other than the {len(X_train)} rows of X_train"
     raise Incorrect(f"`{what}` was fitted {where}: its final training loss "
                     f"(`train_score_[-1]` = {num(loss)}) is not its loss on X_train. Fit every "
                     "model on `X_train, y_train` only; the test set is for measuring.")
@@ -803,7 +804,9 @@ def check_table(table, paths):
     fns = {name: (_onnx_predict(m) if name == "onnx" else m.predict)
            for name, m in models.items()}
     fresh = fresh_one_row_p50(fns, X_test[:50])
-    check_latency_claims({n: rows[n]["p50_ms"] for n in REQUIRED_ROWS}, fresh)
+    # a verdict against the table is confirmed by a second timing before it stands
+    check_latency_claims({n: rows[n]["p50_ms"] for n in REQUIRED_ROWS}, fresh,
+                         confirm=lambda: fresh_one_row_p50(fns, X_test[:50]))
     return rows, models, fresh
 
 

@@ -45,12 +45,13 @@ BUDGET_MS = 30.0
 LATENCY = "p99_ms"
 SCORE = "accuracy"
 #: Timed one-row calls per model, and untimed warm-up calls per model before them.
-N_RUNS = 200
+#: 100 rounds keep the notebook quick; their p99 is a rough tail (see the notebook).
+N_RUNS = 100
 WARMUP = 10
-#: The learner's data: 3000 rows x 10 features (2250 to train, 750 to test).
-DATA = dict(n_samples=3000, n_features=10, n_informative=6, random_state=0)
+#: The learner's data: 2000 rows x 10 features (1500 to train, 500 to test).
+DATA = dict(n_samples=2000, n_features=10, n_informative=6, random_state=0)
 #: Rows drawn with the learner's data but never given to them (for test-set fitting checks).
-N_UNSEEN = 750
+N_UNSEEN = 500
 
 #: Every model the exercise asks for: (short name, description, family, required settings).
 #: Every other setting stays at its default (see ``FREE_SETTINGS``).
@@ -117,7 +118,7 @@ def draw_data(data: dict, n_unseen: int):
 
 
 def load_data():
-    """The exercise's data: ``X_train, X_test, y_train, y_test`` (2250 + 750 rows, 10 features)."""
+    """The exercise's data: ``X_train, X_test, y_train, y_test`` (1500 + 500 rows, 10 features)."""
     return tuple(a.copy() for a in draw_data(DATA, N_UNSEEN)[:4])
 
 
@@ -360,18 +361,15 @@ def judge_latencies(models, claimed: dict, X, *, n_runs: int = 15) -> dict:
     """Re-time ``models`` on one-row calls and judge the claimed p50s (order and magnitude).
 
     A burst of load on a shared machine can only make calls slower, and can land on a few
-    calls of one model. So a verdict against the learner is confirmed first: the models are
-    timed again with twice the calls, and each model keeps the lower of its two fresh medians.
-    Returns the fresh p50s (ms) the verdict used.
+    calls of one model. So the models are timed once, and only a verdict against the learner
+    is confirmed by a second timing with twice the calls (``check_latency_claims(confirm=)``:
+    the answer fails only if it is wrong against both). Returns the fresh p50s (ms) of the
+    first timing.
     """
     fns = {str(k): m.predict for k, m in models.items()}
     fresh = fresh_one_row_p50(fns, X, n_runs=n_runs, warmup=3)
-    try:
-        check_latency_claims(claimed, fresh)
-    except Incorrect:
-        again = fresh_one_row_p50(fns, X, n_runs=2 * n_runs, warmup=3)
-        fresh = {k: min(fresh[k], again[k]) for k in fresh}
-        check_latency_claims(claimed, fresh)
+    check_latency_claims(claimed, fresh,
+                         confirm=lambda: fresh_one_row_p50(fns, X, n_runs=2 * n_runs, warmup=3))
     return fresh
 
 
