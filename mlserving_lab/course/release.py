@@ -232,7 +232,7 @@ def solution_texts(nb, *, name: str = "notebook") -> dict[str, str]:
     --------
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-    ...     "# BEGIN SOLUTION\nanswer = 6 * 7\n# END SOLUTION\nq1.check(answer)")])
+    ...     "# BEGIN SOLUTION\\nanswer = 6 * 7\\n# END SOLUTION\\nq1.check(answer)")])
     >>> solution_texts(nb)
     {'q1': 'answer = 6 * 7'}
     """
