@@ -67,14 +67,9 @@ def installed_version(library: str) -> str | None:
 
 
 def _same_version(a, b) -> bool:
-    from packaging.version import InvalidVersion, Version
+    from mlserving_lab.packaging.versions import same_version
 
-    if a is None or b is None:
-        return a is b
-    try:
-        return Version(str(a)) == Version(str(b))
-    except InvalidVersion:
-        return str(a) == str(b)
+    return same_version(a, b)
 
 
 def _sha256(path: Path) -> str:
