@@ -120,6 +120,8 @@ def encode(value, *, function_name=None, _depth: int = 0):
         return {"$t": kind, "v": [rec(v) for v in items]}
     if isinstance(value, dict):
         return {"$t": "dict", "v": [[rec(k), rec(v)] for k, v in dict.items(value)]}
+    if type(value) is slice:  # a fitted ColumnTransformer's output_indices_, positional columns
+        return {"$t": "slice", "v": [rec(value.start), rec(value.stop), rec(value.step)]}
     if isinstance(value, np.ndarray):
         arr = np.asarray(value)
         if type(value) is not np.ndarray:
@@ -147,11 +149,12 @@ def encode(value, *, function_name=None, _depth: int = 0):
             raise Refusal("an object dtype cannot be graded")
         return {"$t": "dtype", "v": _npy(np.zeros(0, dtype=value))}
     if isinstance(value, type) and (value in _PLAIN_TYPES or issubclass(value, np.generic)):
-        dt = np.dtype(value) if issubclass(value, np.generic) else None
-        if dt is not None and not dt.hasobject:
-            return {"$t": "nptype", "npy": _npy(np.zeros(0, dtype=dt))}
-        if value in _PLAIN_TYPES:
-            return {"$t": "plaintype", "v": value.__name__}
+        name = _numpy_type_name(value)
+        if name is not None:  # abstract (np.number) or object types, as make_column_selector
+            return {"$t": "nptypename", "v": name}  # takes them: named, never a dtype
+        if issubclass(value, np.generic):
+            return {"$t": "nptype", "npy": _npy(np.zeros(0, dtype=np.dtype(value)))}
+        return {"$t": "plaintype", "v": value.__name__}
     if isinstance(value, type) and _allowed_class(value):
         return {"$t": "cls", "v": _qual(value)}
     if isinstance(value, type):
@@ -177,6 +180,27 @@ def encode(value, *, function_name=None, _depth: int = 0):
     if _library_root(type(value)) in _REDUCE_ROOTS:
         return _reduce_encode(value, rec)
     return _skops_encode(value)
+
+
+# numpy's abstract scalar types (and object_), which have no dtype of their own; they travel by
+# name. Column selectors name them: make_column_selector(dtype_include=np.number).
+_NUMPY_TYPE_NAMES = ("generic", "number", "integer", "signedinteger", "unsignedinteger",
+                     "inexact", "floating", "complexfloating", "flexible", "character",
+                     "object_")
+
+
+def _numpy_types() -> dict:
+    import numpy as np
+
+    return {name: getattr(np, name) for name in _NUMPY_TYPE_NAMES}
+
+
+def _numpy_type_name(cls):
+    """The allow-listed name of a numpy abstract/object scalar type, else None."""
+    for name, found in _numpy_types().items():
+        if cls is found:
+            return name
+    return None
 
 
 def _is_replayed_function(value) -> bool:
@@ -263,6 +287,7 @@ _ALLOWED_INTERNAL = {
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils._bunch.Bunch",
+    "sklearn.compose._column_transformer.make_column_selector",
     "numpy.random.mtrand.RandomState",
     "numpy.random._generator.Generator",
     "numpy.random._mt19937.MT19937",
@@ -452,6 +477,11 @@ def decode(tree, *, function=None, _depth: int = 0):
         return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[t](items)
     if t == "dict":
         return {_hashable(rec(k)): rec(v) for k, v in _as_list(tree["v"])}
+    if t == "slice":
+        parts = [rec(v) for v in _as_list(tree["v"])]
+        if len(parts) != 3 or any(p is not None and type(p) is not int for p in parts):
+            raise Refusal("malformed slice")
+        return slice(*parts)
     if t in ("ndarray", "npscalar"):
         arr = np.load(io.BytesIO(_unb64(tree["npy"])), allow_pickle=False)
         return arr[()] if t == "npscalar" else arr
@@ -530,6 +560,11 @@ def decode(tree, *, function=None, _depth: int = 0):
         return obj
     if t == "nptype":
         return np.load(io.BytesIO(_unb64(tree["npy"])), allow_pickle=False).dtype.type
+    if t == "nptypename":
+        found = _numpy_types().get(str(tree.get("v")))
+        if found is None:
+            raise Refusal("malformed type")
+        return found
     if t == "plaintype":
         found = {c.__name__: c for c in _PLAIN_TYPES}.get(str(tree.get("v")))
         if found is None:

@@ -130,3 +130,48 @@ def test_a_learner_function_and_its_stand_in_digest_alike():
     other = digest(("helper", [LearnerFunction("other"), "/tmp/x"], {}),
                    function_name=lambda f: f.name if isinstance(f, LearnerFunction) else None)
     assert other != real_key
+
+
+def test_numpy_abstract_types_travel_by_name():
+    kinds = [np.number, np.integer, np.floating, np.object_, np.bool_, np.float32, object, int]
+    back = _trip(kinds)
+    assert all(b is k for b, k in zip(back, kinds, strict=True))
+    with pytest.raises(Refusal, match="malformed type"):
+        decode({"$t": "nptypename", "v": "ndarray"})
+
+
+def test_a_column_selector_pipeline_crosses_and_is_graded_like_the_original():
+    """Exercise 2 q1 allows any way of choosing columns, make_column_selector included."""
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from mlserving_lab.course.exercises.ex2_skew_prevention import load_churn_data, q1
+
+    X_train, X_test, y_train, y_test = load_churn_data()
+    pipe = Pipeline([
+        ("pre", ColumnTransformer([
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+             make_column_selector(dtype_include=np.number)),
+            ("cat", OneHotEncoder(handle_unknown="ignore"),
+             make_column_selector(dtype_exclude=np.number))])),
+        ("model", RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1)),
+    ]).fit(X_train, y_train)
+    back = _trip(pipe)
+    selector = back.named_steps["pre"].transformers[0][2]
+    assert type(selector) is make_column_selector and selector.dtype_include is np.number
+    np.testing.assert_array_equal(back.predict_proba(X_test), pipe.predict_proba(X_test))
+    accuracy = pipe.score(X_test, y_test)
+    assert q1.evaluate(back, accuracy).outcome == "correct"
+    assert digest(back) == digest(pipe)
+
+
+def test_slices_travel_as_data_and_digest_alike_in_every_process():
+    """Every fitted ColumnTransformer holds slices (output_indices_); their digest is stable."""
+    value = {"num": slice(0, 5), "cat": slice(5, 18, 2), "none": slice(None)}
+    back = _trip(value)
+    assert back == value and all(type(v) is slice for v in back.values())
+    assert digest(back) == digest(value)
+    with pytest.raises(Refusal, match="malformed slice"):
+        decode({"$t": "slice", "v": ["0", 1, None]})
