@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -468,7 +470,8 @@ class InputSchema:
         ------
         SchemaFormatError
             If ``data`` is not a schema document; the message names the field that is wrong
-            (checked against :data:`DOCUMENT_SCHEMA` with ``jsonschema``).
+            (checked against :data:`DOCUMENT_SCHEMA` by a small built-in JSON Schema checker,
+            so reading a schema does not need ``jsonschema``).
 
         Examples
         --------
@@ -565,11 +568,185 @@ class InputSchema:
 
 def _check_document(data: dict) -> None:
     """Raise SchemaFormatError naming the first wrong field of a schema document."""
-    from jsonschema.exceptions import best_match
-    from jsonschema.validators import validator_for
-
-    validator = validator_for(DOCUMENT_SCHEMA)(DOCUMENT_SCHEMA)
-    error = best_match(validator.iter_errors(data))
+    error = next(_schema_errors(data, DOCUMENT_SCHEMA), None)
     if error is not None:
-        where = error.json_path.removeprefix("$").removeprefix(".") or "the document"
-        raise SchemaFormatError(f"malformed InputSchema document: {where}: {error.message}")
+        path, message = error
+        where = _json_path(path) or "the document"
+        raise SchemaFormatError(f"malformed InputSchema document: {where}: {message}")
+
+
+# --------------------------------------------------------------------------------------------
+# A small JSON Schema interpreter for DOCUMENT_SCHEMA
+# --------------------------------------------------------------------------------------------
+# Reading a schema must not import jsonschema: its format checkers build an IRI grammar when it
+# is imported (~2.5 s), which every notebook that loads an artifact would pay. This checker
+# implements exactly the keywords DOCUMENT_SCHEMA uses, with jsonschema's semantics and wording
+# (tests/test_schema.py compares both on a corpus of broken documents). Any other keyword raises
+# NotImplementedError, so DOCUMENT_SCHEMA cannot grow beyond what is checked.
+_ANNOTATIONS = frozenset({"$schema", "title"})
+_JSON_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, (list, tuple)),
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
+    "integer": lambda v: not isinstance(v, bool) and (
+        isinstance(v, numbers.Integral) or (isinstance(v, float) and v.is_integer())),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+_PLAIN_KEY = re.compile("^[a-zA-Z][a-zA-Z0-9_]*$")
+
+
+def _schema_errors(instance, schema: dict):
+    """The errors of ``instance`` against ``schema``, as ``(path, message)`` pairs.
+
+    Parameters
+    ----------
+    instance : object
+        The (JSON-like) data to check.
+    schema : dict
+        A JSON Schema using only ``type``, ``const``, ``enum``, ``required``, ``properties``,
+        ``additionalProperties: false``, ``items`` (one schema), ``minItems``, ``minimum`` and
+        the annotations ``$schema`` and ``title``.
+
+    Returns
+    -------
+    iterator of (tuple, str)
+        Lazily, in the order of the schema's keywords and the instance's items; ``path`` holds
+        the keys and indices leading to the wrong value (``()`` for ``instance`` itself) and
+        ``message`` is worded like jsonschema's.
+
+    Raises
+    ------
+    NotImplementedError
+        If ``schema`` (or any subschema) uses a keyword or form not implemented here.
+
+    Examples
+    --------
+    >>> list(_schema_errors({"a": -1}, {"properties": {"a": {"minimum": 0}}}))
+    [(('a',), '-1 is less than the minimum of 0')]
+    """
+    _check_supported(schema, ())
+    return _errors(instance, schema, ())
+
+
+def _check_supported(schema, where: tuple) -> None:
+    """Raise NotImplementedError unless the interpreter implements all of ``schema``."""
+    place = "/".join(map(str, where)) or "the root"
+    if not isinstance(schema, dict):
+        raise NotImplementedError(f"schema at {place}: only object schemas are implemented, "
+                                  f"not {schema!r}")
+    for keyword, value in schema.items():
+        if keyword == "type":
+            names = [value] if isinstance(value, str) else value
+            unknown = [t for t in names if t not in _JSON_TYPES]
+            if unknown:
+                raise NotImplementedError(f"schema at {place}: unknown type {unknown[0]!r}")
+        elif keyword == "properties":
+            for name, subschema in value.items():
+                _check_supported(subschema, (*where, keyword, name))
+        elif keyword == "items":
+            _check_supported(value, (*where, keyword))
+        elif keyword == "additionalProperties":
+            if value is not False:
+                raise NotImplementedError(f"schema at {place}: only \"additionalProperties\": "
+                                          "false is implemented")
+        elif keyword not in _KEYWORDS and keyword not in _ANNOTATIONS:
+            raise NotImplementedError(f"schema at {place}: the JSON Schema keyword {keyword!r} "
+                                      "is not implemented by the InputSchema document checker")
+
+
+def _errors(instance, schema: dict, path: tuple):
+    for keyword, value in schema.items():
+        if keyword not in _ANNOTATIONS:
+            yield from _KEYWORDS[keyword](value, instance, schema, path)
+
+
+def _type(types, instance, schema, path):
+    types = [types] if isinstance(types, str) else types
+    if not any(_JSON_TYPES[t](instance) for t in types):
+        yield path, f"{instance!r} is not of type {', '.join(map(repr, types))}"
+
+
+def _const(const, instance, schema, path):
+    if not _json_equal(instance, const):
+        yield path, f"{const!r} was expected"
+
+
+def _enum(options, instance, schema, path):
+    if not any(_json_equal(instance, option) for option in options):
+        yield path, f"{instance!r} is not one of {options!r}"
+
+
+def _required(names, instance, schema, path):
+    if _JSON_TYPES["object"](instance):
+        for name in names:
+            if name not in instance:
+                yield path, f"{name!r} is a required property"
+
+
+def _properties(properties, instance, schema, path):
+    if _JSON_TYPES["object"](instance):
+        for name, subschema in properties.items():
+            if name in instance:
+                yield from _errors(instance[name], subschema, (*path, name))
+
+
+def _additional_properties(allowed, instance, schema, path):
+    if _JSON_TYPES["object"](instance):
+        known = schema.get("properties", {})
+        extras = sorted((key for key in instance if key not in known), key=str)
+        if extras:
+            verb = "was" if len(extras) == 1 else "were"
+            yield path, (f"Additional properties are not allowed "
+                         f"({', '.join(map(repr, extras))} {verb} unexpected)")
+
+
+def _items(subschema, instance, schema, path):
+    if _JSON_TYPES["array"](instance):
+        for index, item in enumerate(instance):
+            yield from _errors(item, subschema, (*path, index))
+
+
+def _min_items(least, instance, schema, path):
+    if _JSON_TYPES["array"](instance) and len(instance) < least:
+        yield path, f"{instance!r} {'should be non-empty' if least == 1 else 'is too short'}"
+
+
+def _minimum(least, instance, schema, path):
+    if _JSON_TYPES["number"](instance) and instance < least:
+        yield path, f"{instance!r} is less than the minimum of {least!r}"
+
+
+_KEYWORDS = {"type": _type, "const": _const, "enum": _enum, "required": _required,
+             "properties": _properties, "additionalProperties": _additional_properties,
+             "items": _items, "minItems": _min_items, "minimum": _minimum}
+
+
+def _json_equal(one, two) -> bool:
+    """JSON equality: ``True`` is not ``1``, sequences and objects compare item by item."""
+    if isinstance(one, str) or isinstance(two, str):
+        return isinstance(one, str) and isinstance(two, str) and one == two
+    if isinstance(one, (list, tuple)) and isinstance(two, (list, tuple)):
+        return len(one) == len(two) and all(map(_json_equal, one, two))
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(_json_equal(one[k], two[k]) for k in one)
+    if isinstance(one, bool) or isinstance(two, bool):
+        return isinstance(one, bool) and isinstance(two, bool) and one == two
+    try:
+        return bool(one == two)
+    except (TypeError, ValueError):  # e.g. an array compared elementwise
+        return False
+
+
+def _json_path(path: tuple) -> str:
+    """``("columns", 1, "kind")`` -> ``"columns[1].kind"`` (jsonschema's path without ``$.``)."""
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif _PLAIN_KEY.match(step):
+            text += f".{step}"
+        else:
+            text += "['" + step.replace("\\", "\\\\").replace("'", "\\'") + "']"
+    return text.removeprefix(".")

@@ -3,7 +3,11 @@ the mixed dataset it is tested on."""
 
 from __future__ import annotations
 
+import copy
 import json
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -16,6 +20,7 @@ from hypothesis.extra import pandas as hpd
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 
+from mlserving_lab import schema as schema_module
 from mlserving_lab.datasets import (
     CATEGORICAL_COLUMNS,
     NUMERIC_COLUMNS,
@@ -38,7 +43,7 @@ from mlserving_lab.errors import (
     UnseenCategoryError,
     UnseenCategoryWarning,
 )
-from mlserving_lab.schema import DOCUMENT_SCHEMA, InputSchema
+from mlserving_lab.schema import DOCUMENT_SCHEMA, InputSchema, _schema_errors
 
 
 @pytest.fixture(scope="module")
@@ -316,6 +321,194 @@ def test_schema_document_errors_name_the_field(schema, change, field):
 def test_document_schema_is_a_valid_json_schema_and_matches_to_dict(schema):
     validator_for(DOCUMENT_SCHEMA).check_schema(DOCUMENT_SCHEMA)
     assert Draft202012Validator(DOCUMENT_SCHEMA).is_valid(schema.to_dict())
+
+
+# ------------------------------------------------------------------------------ document checker
+# InputSchema.from_dict checks documents with a small built-in interpreter of DOCUMENT_SCHEMA (so
+# reading a schema never imports jsonschema); these tests hold it to jsonschema's verdicts.
+_WRONG_VALUES = ["text", "", 7, -3, 2.5, 0.0, True, False, None, [], ["a"], [1, 2], {}, {"a": 1}]
+
+
+def _mixed_kinds_document() -> dict:
+    X = pd.DataFrame({"n": [1.0, np.nan, 3.0], "c": ["a", "b", "a"], "b": [True, False, True],
+                      "i": pd.Categorical([10, 20, 10])})
+    return json.loads(InputSchema.from_training(X).to_json())
+
+
+def _mutants(doc: dict) -> list[tuple[str, object]]:
+    """Systematically broken (and a few still valid) variants of a valid schema document."""
+    out = [("valid", doc)]
+
+    def variant(what, change):
+        new = copy.deepcopy(doc)
+        change(new)
+        out.append((what, new))
+
+    top = DOCUMENT_SCHEMA["properties"]
+    for key in doc:
+        variant(f"without {key}", lambda d, key=key: d.pop(key))
+    for key in top:
+        for value in _WRONG_VALUES:
+            variant(f"{key}={value!r}", lambda d, key=key, value=value: d.update({key: value}))
+    for key, value in [("format", "other"), ("version", 2), ("version", 1.0),
+                       ("input_kind", "frame"), ("input_kind", "DataFrame"),
+                       ("range_tolerance", -1), ("range_tolerance", -0.001),
+                       ("range_tolerance", float("-inf")), ("range_tolerance", float("nan")),
+                       ("range_tolerance", 10**30), ("columns", [1]), ("columns", [None]),
+                       ("columns", [[]]), ("columns", [{}])]:
+        variant(f"{key}={value!r}", lambda d, key=key, value=value: d.update({key: value}))
+    variant("extra top-level key", lambda d: d.update(comment="top level allows extras"))
+    column = DOCUMENT_SCHEMA["properties"]["columns"]["items"]
+    assert [c["kind"] for c in doc["columns"][:2]] == ["numeric", "categorical"]
+    for j in range(2):
+        for key in column["required"]:
+            variant(f"columns[{j}] without {key}", lambda d, j=j, key=key: d["columns"][j].pop(key))
+        for key in column["properties"]:
+            for value in _WRONG_VALUES:
+                variant(f"columns[{j}].{key}={value!r}",
+                        lambda d, j=j, key=key, value=value: d["columns"][j].update({key: value}))
+        for extra in [{"colour": "red"}, {"Bad Key": 1}, {"b": 1, "a": 2}, {3: "int key"}]:
+            variant(f"columns[{j}] + {extra}",
+                    lambda d, j=j, extra=extra: d["columns"][j].update(extra))
+        for kind in ["text", "Numeric", ""]:
+            variant(f"columns[{j}].kind={kind!r}",
+                    lambda d, j=j, kind=kind: d["columns"][j].update(kind=kind))
+        for cats in [[None], [[1]], [{}], ["a", None, "b"], ["a", 1, True, 2.5], [1.5, -2]]:
+            variant(f"columns[{j}].categories={cats!r}",
+                    lambda d, j=j, cats=cats: d["columns"][j].update(categories=cats))
+        for types in [["text", "str"], [1], [True], [None], ["text", "number", "bool", "other"]]:
+            variant(f"columns[{j}].value_types={types!r}",
+                    lambda d, j=j, types=types: d["columns"][j].update(value_types=types))
+    # several problems at once (jsonschema lists every one; the checker reports the first)
+    variant("two missing", lambda d: [d.pop("strict"), d.pop("columns")])
+    variant("top and nested", lambda d: [d.update(strict=1), d["columns"][1].update(kind="x")])
+    variant("two columns", lambda d: [d["columns"][0].pop("name"),
+                                      d["columns"][1].update(categories=[None, []])])
+    variant("all columns broken", lambda d: [c.update(dtype=1, extra=True) for c in d["columns"]])
+    out += [(f"not an object: {v!r}", v) for v in ["text", 1, None, [doc]]]
+    return out
+
+
+_CORPUS = _mutants(_mixed_kinds_document())
+
+
+def _jsonschema_errors(doc) -> list[tuple[tuple, str]]:
+    return [(tuple(e.absolute_path), e.message)
+            for e in Draft202012Validator(DOCUMENT_SCHEMA).iter_errors(doc)]
+
+
+def test_document_checker_agrees_with_jsonschema():
+    single = rejected = 0
+    for what, doc in _CORPUS:
+        ours = list(_schema_errors(doc, DOCUMENT_SCHEMA))
+        theirs = _jsonschema_errors(doc)
+        assert bool(ours) == bool(theirs), (what, ours, theirs)
+        # the same (path, message) pairs in the same order, though from_dict reports the first
+        assert ours == theirs, what
+        rejected += bool(theirs)
+        single += len(theirs) == 1
+    assert len(_CORPUS) >= 60 and rejected >= 60 and single >= 50
+    assert rejected < len(_CORPUS) - 10  # and plenty of the variants are still valid
+
+
+def test_from_dict_reports_the_first_error_as_jsonschema_words_it():
+    checked = 0
+    for what, doc in _CORPUS:
+        if not isinstance(doc, dict) or doc.get("format") != "mlserving-lab-input-schema" or \
+                doc.get("version") != 1:
+            with pytest.raises(SchemaFormatError, match="InputSchema"):
+                InputSchema.from_dict(doc)  # stopped by the format / version check first
+            continue
+        error = next(Draft202012Validator(DOCUMENT_SCHEMA).iter_errors(doc), None)
+        if error is None:
+            try:
+                InputSchema.from_dict(doc)
+            except SchemaFormatError as exc:  # valid per DOCUMENT_SCHEMA, refused by InputSchema
+                assert "malformed InputSchema document" in str(exc), what
+            continue
+        where = error.json_path.removeprefix("$").removeprefix(".") or "the document"
+        with pytest.raises(SchemaFormatError) as info:
+            InputSchema.from_dict(doc)
+        assert str(info.value) == f"malformed InputSchema document: {where}: {error.message}", what
+        checked += 1
+    assert checked >= 60
+
+
+@pytest.mark.parametrize("type_", ["object", "array", "string", "number", "integer", "boolean",
+                                   "null", ["number", "null"], ["array", "null"]])
+def test_document_checker_types_follow_json_schema(type_):
+    values = [None, True, False, 0, 1, -2, 1.0, 1.5, float("nan"), "", "1", [], [1], {}, {"a": 1}]
+    validator = Draft202012Validator({"type": type_})
+    for value in values:
+        ours = list(_schema_errors(value, {"type": type_}))
+        assert ours == [(tuple(e.absolute_path), e.message) for e in validator.iter_errors(value)]
+    assert not list(_schema_errors(np.float64(1.5), {"type": "number"}))
+    assert list(_schema_errors(np.float64(1.5), {"type": "integer"}))
+    # Python data (from_dict is not only fed by json.loads): a tuple is an array, too
+    assert not list(_schema_errors((1, 2), {"type": "array", "minItems": 1}))
+    assert list(_schema_errors((), {"type": "array", "minItems": 1})) == [((), "() should be "
+                                                                             "non-empty")]
+    doc = _mixed_kinds_document()
+    doc["columns"] = tuple(doc["columns"])
+    doc["columns"][1]["categories"] = tuple(doc["columns"][1]["categories"])
+    assert not list(_schema_errors(doc, DOCUMENT_SCHEMA))
+
+
+def test_document_checker_enum_and_const_do_not_confuse_bools_and_numbers():
+    assert list(_schema_errors(True, {"const": 1})) == [((), "1 was expected")]
+    assert list(_schema_errors(1, {"enum": [True, "1"]})) == [((), "1 is not one of [True, '1']")]
+    assert not list(_schema_errors(1.0, {"const": 1}))
+    assert not list(_schema_errors((1, "a"), {"const": [1, "a"]}))
+    assert list(_schema_errors([True], {"const": [1]}))
+    doc = _mixed_kinds_document()
+    doc["version"] = True  # passes the `!= 1` version check, but is not the number 1
+    with pytest.raises(SchemaFormatError, match=r"^malformed InputSchema document: version: 1 was "
+                                                r"expected$"):
+        InputSchema.from_dict(doc)
+
+
+@pytest.mark.parametrize("schema, keyword", [
+    ({"type": "string", "maxLength": 3}, "maxLength"),
+    ({"properties": {"absent": {"pattern": "^a"}}}, "pattern"),  # never reached by the data
+    ({"type": "array", "items": {"format": "date"}}, "format"),
+    ({"additionalProperties": {"type": "string"}}, "additionalProperties"),
+    ({"type": "float"}, "float"),
+    ({"$ref": "#"}, "\\$ref"),
+    ({"description": "not an implemented annotation"}, "description"),
+])
+def test_document_checker_refuses_keywords_it_does_not_implement(schema, keyword):
+    with pytest.raises(NotImplementedError, match=keyword):
+        _schema_errors({}, schema)
+
+
+def test_extending_document_schema_without_the_checker_fails_loudly(monkeypatch):
+    extended = copy.deepcopy(DOCUMENT_SCHEMA)
+    extended["properties"]["columns"]["items"]["properties"]["name"]["maxLength"] = 200
+    monkeypatch.setattr(schema_module, "DOCUMENT_SCHEMA", extended)
+    with pytest.raises(NotImplementedError, match="maxLength"):
+        InputSchema.from_dict(_mixed_kinds_document())
+
+
+def test_reading_a_schema_does_not_import_jsonschema(tmp_path):
+    code = textwrap.dedent("""
+        import sys
+        from mlserving_lab.errors import SchemaFormatError
+        from mlserving_lab.schema import InputSchema
+        schema = InputSchema.from_training([[1.0, "a"], [2.0, "b"]])
+        assert InputSchema.from_dict(schema.to_dict()) == schema
+        assert InputSchema.from_json(schema.to_json()) == schema
+        bad = schema.to_dict()
+        bad["columns"][1]["kind"] = "text"
+        try:
+            InputSchema.from_dict(bad)
+        except SchemaFormatError as exc:
+            print(exc)
+        print(sorted(m for m in sys.modules if m.startswith(("jsonschema", "rfc3987"))))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120, cwd=tmp_path).stdout.splitlines()
+    assert out == ["malformed InputSchema document: columns[1].kind: 'text' is not one of "
+                   "['numeric', 'categorical', 'boolean']", "[]"]
 
 
 # ------------------------------------------------------------------------------ properties
