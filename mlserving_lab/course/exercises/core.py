@@ -208,6 +208,23 @@ def call(fn, *args, **kwargs):
     return out
 
 
+def _learner_functions(answer) -> list:
+    """The learner-written functions in one answer (itself, or the values of a dict/list)."""
+    import types
+
+    def is_learner_function(value) -> bool:
+        if isinstance(value, LearnerFunction):
+            return True
+        # Library functions too: an answer may *be* the library's version.
+        return isinstance(value, (types.FunctionType, types.MethodType))
+
+    if is_learner_function(answer):
+        return [answer]
+    items = answer.values() if isinstance(answer, dict) else (
+        answer if isinstance(answer, (list, tuple)) else ())
+    return [v for v in items if is_learner_function(v)]
+
+
 def on_learner_side(helper, *args):
     """Run a checker's ``helper(*args)`` where the learner's files are; return its output.
 
@@ -473,6 +490,7 @@ class Question:
                     out = checker(*answers)
                     if checker is self.checker:
                         message = out
+                self._check_own_work(answers)
             except Incorrect as exc:
                 return self._result(INCORRECT, str(exc) or "Not quite.", caught)
             except NotAttempted as exc:
@@ -483,6 +501,31 @@ class Question:
                 own = _learner_frame(exc.__traceback__) is not None
                 return self._result(ERROR, _describe_exception(exc, own_code=own), caught)
         return self._result(CORRECT, message or "", caught)
+
+    def _check_own_work(self, answers) -> None:
+        """Refuse credit to a learner function that calls the library's version of the answer.
+
+        Runs after the checks pass, so a wrong answer keeps its specific message. The names come
+        from :data:`~mlserving_lab.course.exercises.own_work.LIBRARY_VERSIONS`; the look at the
+        learner's code runs on the learner's side.
+        """
+        from mlserving_lab.course.exercises import own_work
+
+        names = own_work.reference_names(self.exercise, self.name)
+        if not names:
+            return
+        for answer_name, answer in zip(self.answers, answers, strict=True):
+            for fn in _learner_functions(answer):
+                used = on_learner_side(own_work.library_versions_used, fn, tuple(names))
+                if used:
+                    listed = " and ".join(f"`{n}`" for n in used)
+                    label = answer_name if fn is answer else (
+                        getattr(fn, "__name__", None) or answer_name)
+                    raise Incorrect(
+                        f"your `{label}` gives the right answers, but it is or calls {listed}: "
+                        "the library's version of what this question asks you to write (the "
+                        "cell after the question shows it). Write the mechanism yourself, "
+                        "without it, to get the credit.")
 
     def check(self, *answers) -> CheckResult:
         """Check your answer(s) and show the result.

@@ -199,7 +199,9 @@ def test_q3_correct_and_alternatives():
     from mlserving_lab.distill import duplicate_rows
 
     assert_check_passed(q3, soft_dataset)
-    assert_check_passed(q3, duplicate_rows)              # interleaved rows, zero weights dropped
+    # The library's version agrees (interleaved rows, zero weights dropped); as an answer it
+    # gets no credit, which tests/course/exercises/test_own_work.py checks.
+    q3.checker(duplicate_rows)
     assert_check_passed(q3, lambda X, p: [np.repeat(X, 2, axis=0), np.tile([0.0, 1.0], len(X)),
                                           p.ravel()])     # a list, float labels
     assert_check_passed(q3, lambda X, p: (pd.DataFrame(np.vstack([X, X])),

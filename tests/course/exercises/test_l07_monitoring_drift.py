@@ -119,9 +119,9 @@ def test_q4_right_answers(false_alarms, null_pvalues):
     assert_check_passed(q4, reject_loops, false_alarms)
     as_numpy = {c: np.float64(v) for c, v in false_alarms.items()}
     assert_check_passed(q4, reject, dict(as_numpy, extra_note=1.0) | as_numpy)
-    # the library agrees with the prompt on the checker's p-values
-    assert_check_passed(q4, lambda p, c, alpha=0.05: adjust_pvalues(p, c) < alpha,
-                        false_alarms)
+    # the library agrees with the prompt on the checker's p-values (as an answer, a function
+    # calling it gets no credit: tests/course/exercises/test_own_work.py)
+    q4.checker(lambda p, c, alpha=0.05: adjust_pvalues(p, c) < alpha, false_alarms)
 
 
 def test_q4_wrong_corrections(false_alarms):
