@@ -4,8 +4,8 @@ The learner builds the pipeline (q1), saves it with metadata they write themselv
 in a fresh Python process they start (q2), then writes a skewed serving path and measures the
 damage (q3). The checkers re-measure: the pipeline's settings and the rows it was fitted on,
 the test accuracy, the model file's hash and contents, the library versions, which process
-loaded a file the checker saved, and the skew of the learner's serving path on rows the checker
-chooses.
+loaded a file the checker saved (and what the calling process did meanwhile), and the skew of
+the learner's serving path on rows the checker chooses.
 """
 
 from __future__ import annotations
@@ -616,15 +616,20 @@ def _make_probe(fmt: str, rows):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         proba = np.asarray(model.predict_proba(rows), dtype=float)
-    return {"folder": folder, "sha256": meta["model_sha256"], "proba": proba}
+    last = type(model.steps[-1][1])
+    return {"folder": folder, "sha256": meta["model_sha256"], "proba": proba,
+            "built_class": f"{last.__module__}.{last.__qualname__}"}
 
 
 def _finish_probe(folder):
-    """Read who loaded the probe, then delete it (learner side)."""
+    """Stop the watch, read who loaded the probe, then delete it (learner side).
+
+    Returns ``{"loads": [{"pid", "inherited"}...], "watch": what _watch_stop saw}``."""
     import shutil
 
     global _PROBE_TOKEN
     _PROBE_TOKEN = None
+    watch = _watch_stop()
     marker = Path(folder) / "loaded.jsonl"
     loads = []
     if marker.is_file():
@@ -635,7 +640,342 @@ def _finish_probe(folder):
             except (ValueError, KeyError, TypeError):
                 continue
     shutil.rmtree(folder, ignore_errors=True)
-    return loads
+    return {"loads": loads, "watch": watch}
+
+
+# -- the watch: what this process does while the checker's `predict_fresh` call runs ----------
+# A skops probe cannot leave a note when it is loaded (skops builds only trusted types), so for
+# skops the checker watches the process that calls `predict_fresh` (learner side: the notebook,
+# or the grading sandbox's recorder) for the length of that one call:
+#   * a Python audit hook (`sys.addaudithook`) notes the processes it starts (subprocess.Popen,
+#     os.posix_spawn, os.spawn*, os.system, os.exec*), its forks (os.fork, os.forkpty) and its
+#     opens of the model file;
+#   * `sklearn.base.BaseEstimator.__setstate__` is wrapped to note every estimator built from a
+#     file here (skops.io.load/loads, joblib, pickle: however it is called or imported, each of
+#     them ends in `__setstate__`);
+#   * `subprocess.Popen.__init__` and multiprocessing's `spawnv_passfds` are wrapped to note the
+#     pids of the interpreters started.
+# The rule for skops: a new Python interpreter must have been started, this process must not
+# have forked, and the model must not have been built in this process. Opening or hashing the
+# file here is fine (a learner may check the hash before starting the child); building the
+# model here is not, even next to a real child: the checker cannot see into the child, so "it
+# was loaded here and a child was started" cannot be told apart from "a dummy child was started
+# and the model was loaded here" (joblib can: its probe notes every process that loads it, so
+# there an extra load in the parent is tolerated, as before). Audit hooks cannot be removed:
+# one hook is installed once per process and does nothing unless `_WATCH` is set, which it is
+# only between `_watch_start` and `_watch_stop` (called in a `finally`).
+_WATCH = None  # the recording state while the checker's call runs, else None
+_HOOKED = False  # the audit hook is installed in this process
+_PATCHES: list = []  # (owner, attribute, original or _MISSING) of the wrappers in place
+_MISSING = object()
+_MAX_NOTES = 24  # per kind: enough to describe any answer, bounded whatever it does
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
+_WRAPPERS = frozenset({"env", "exec", "nohup", "time", "command", "nice"})
+_PING = "mlserving_lab.ex2.watch"
+
+
+def _audit_hook(event, args):
+    watch = _WATCH
+    if watch is None:  # the whole cost when not recording
+        return
+    try:
+        _note_event(watch, event, args)
+    except Exception:  # noqa: BLE001 - a hook that raises would break the learner's call
+        pass
+
+
+def _words(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return [os.fsdecode(value)]
+    return [os.fsdecode(v) if isinstance(v, (str, bytes, os.PathLike)) else str(v)
+            for v in list(value)[:64]]
+
+
+def _note_launch(watch, how: str, exe, argv) -> None:
+    if len(watch["launches"]) < _MAX_NOTES:
+        watch["launches"].append({"how": how, "exe": None if exe is None else os.fsdecode(exe),
+                                  "argv": _words(argv)})
+
+
+def _note_event(watch, event: str, args) -> None:
+    if event == _PING:
+        watch["hooked"] = True
+        return
+    if os.getpid() != watch["pid"]:  # a fork of this process: not this process's doing
+        return
+    if event == "open":
+        path = args[0]
+        if isinstance(path, int) or path is None:
+            return
+        path = os.fsdecode(os.fspath(path))
+        if os.path.basename(path) == watch["name"] and os.path.realpath(path) == watch["model"]:
+            watch["opens"] += 1
+    elif event in ("os.fork", "os.forkpty"):
+        if len(watch["forks"]) < _MAX_NOTES:
+            watch["forks"].append(event)
+    elif event in ("subprocess.Popen", "os.posix_spawn", "os.exec"):
+        _note_launch(watch, event, args[0], args[1])
+    elif event == "os.spawn":
+        _note_launch(watch, event, args[1], args[2])
+    elif event == "os.system":
+        _note_launch(watch, event, None, ["/bin/sh", "-c", os.fsdecode(args[0])])
+
+
+def _recording():
+    watch = _WATCH
+    return watch if watch is not None and os.getpid() == watch["pid"] else None
+
+
+def _wrap(owner, name: str, make) -> None:
+    original = owner.__dict__.get(name, _MISSING)
+    current = getattr(owner, name)
+    if getattr(current, "_mlserving_watch", False):  # still there from a watch never stopped
+        return
+    wrapper = functools.wraps(current)(make(current))
+    wrapper._mlserving_watch = True
+    setattr(owner, name, wrapper)
+    _PATCHES.append((owner, name, original))
+
+
+def _setstate_wrapper(original):
+    def __setstate__(self, state):
+        watch = _recording()
+        if watch is not None and len(watch["built"]) < _MAX_NOTES:
+            cls = type(self)
+            watch["built"].add(f"{cls.__module__}.{cls.__qualname__}")
+        return original(self, state)
+    return __setstate__
+
+
+def _popen_wrapper(original):
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        watch = _recording()
+        if watch is not None and len(watch["children"]) < _MAX_NOTES:
+            try:
+                shell = bool(kwargs.get("shell", False))
+                watch["children"].append({"pid": int(self.pid), "shell": shell,
+                                          "exe": kwargs.get("executable"),
+                                          "argv": _words(self.args)})
+            except Exception:  # noqa: BLE001 - never break the learner's Popen
+                pass
+    return __init__
+
+
+def _spawnv_wrapper(original):
+    def spawnv_passfds(path, args, passfds):
+        pid = original(path, args, passfds)
+        watch = _recording()
+        argv = _words(args)
+        if watch is not None and not any("resource_tracker" in a for a in argv):
+            _note_launch(watch, "multiprocessing", path, argv)
+        return pid
+    return spawnv_passfds
+
+
+def _watch_start(model_file) -> None:
+    """Start recording what this process does (learner side, just before the checker's call
+    of `predict_fresh`); `_watch_stop` ends it."""
+    import multiprocessing.util
+    import subprocess
+    import sys
+
+    from sklearn.base import BaseEstimator
+
+    global _WATCH, _HOOKED
+    _watch_stop()
+    model = os.path.realpath(os.fspath(model_file))
+    if not _HOOKED:
+        _HOOKED = True
+        try:
+            sys.addaudithook(_audit_hook)
+        except Exception:  # noqa: BLE001 - refused by another hook: the ping below tells
+            pass
+    _wrap(BaseEstimator, "__setstate__", _setstate_wrapper)
+    _wrap(subprocess.Popen, "__init__", _popen_wrapper)
+    _wrap(multiprocessing.util, "spawnv_passfds", _spawnv_wrapper)
+    watch = {"pid": os.getpid(), "model": model, "name": os.path.basename(model),
+             "hooked": False, "opens": 0, "forks": [], "launches": [], "children": [],
+             "built": set()}
+    _WATCH = watch
+    sys.audit(_PING)  # another hook may have refused ours: then the watch cannot tell anything
+
+
+def _is_python(program) -> bool:
+    """A Python interpreter: named python*, or the same file as sys.executable."""
+    import shutil
+    import sys
+
+    if not program:
+        return False
+    if os.path.basename(program).lower().startswith("python"):
+        return True
+    found = program if os.sep in program else shutil.which(program)
+    return bool(found) and os.path.realpath(found) == os.path.realpath(sys.executable)
+
+
+def _shell_runs_python(command: str) -> bool:
+    """Does a shell command line run a Python interpreter (as the head of one of its commands)?"""
+    import shlex
+
+    try:
+        lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:
+        return False
+    head = True
+    for token in tokens:
+        if set(token) <= set(";&|()\n"):
+            head = True
+        elif head and not ("=" in token or token.startswith("-")
+                           or os.path.basename(token) in _WRAPPERS):
+            if _is_python(token):
+                return True
+            head = False
+    return False
+
+
+def _runs_python(exe, argv: list[str]) -> tuple[bool, bool]:
+    """(starts a Python interpreter, directly: the started process is that interpreter)."""
+    if _is_python(exe) or (argv and _is_python(argv[0])):
+        return True, True
+    program = os.path.basename(exe or (argv[0] if argv else ""))
+    rest = argv[1:]
+    if program == "env":
+        while rest and ("=" in rest[0] or rest[0].startswith("-")):
+            rest = rest[1:]
+        return (bool(rest) and _is_python(rest[0])), False
+    if program in _SHELLS and "-c" in rest[:-1]:
+        return _shell_runs_python(rest[rest.index("-c") + 1]), False
+    return False, False
+
+
+def _command_text(argv: list[str]) -> str:
+    """A short, readable command line: `python -c ... /tmp/x`."""
+    import shlex
+
+    words = [os.path.basename(argv[0])] + argv[1:] if argv else []
+    words = [w if len(w) <= 24 and "\n" not in w else
+             f".../{os.path.basename(w)}" if os.sep in w and "\n" not in w else
+             w.strip()[:20].split("\n")[0] + "..." for w in words]
+    text = shlex.join(words) if words else "?"
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _watch_stop() -> dict:
+    """End the recording (idempotent) and undo the wrappers; return what it saw, as data:
+    ``available`` (the hook works here), ``pid``, ``opens`` (of the model file), ``forks``,
+    ``launches`` ({how, command, python, direct}), ``python_pids`` (pids of interpreters
+    started directly; None when some were started in a way that hides the pid) and
+    ``built`` (estimator classes unpickled/unskopsed here)."""
+    global _WATCH
+    watch, _WATCH = _WATCH, None
+    while _PATCHES:
+        owner, name, original = _PATCHES.pop()
+        try:
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        except (AttributeError, TypeError):
+            pass
+    if watch is None:
+        return {"available": False}
+    launches, direct_pids, hidden_pid, n_popen, n_spawn = [], [], False, 0, 0
+    for launch in watch["launches"]:
+        python, direct = _runs_python(launch["exe"], launch["argv"])
+        launches.append({"how": launch["how"], "command": _command_text(launch["argv"]),
+                         "python": python, "direct": direct})
+        if not python or launch["how"] == "os.exec":
+            continue
+        if direct and launch["how"] == "subprocess.Popen":
+            n_popen += 1
+        elif direct and launch["how"] == "os.posix_spawn":
+            n_spawn += 1  # Popen itself may use posix_spawn: one more event, same child
+        else:
+            hidden_pid = True  # os.system, os.spawn*, a shell or env, multiprocessing
+    hidden_pid = hidden_pid or n_spawn > n_popen  # posix_spawn called directly
+    for child in watch["children"]:
+        python, direct = _runs_python(child["exe"], child["argv"])
+        if python and direct and not child["shell"]:
+            direct_pids.append(child["pid"])
+    return {"available": bool(watch["hooked"]), "pid": watch["pid"], "opens": watch["opens"],
+            "forks": list(watch["forks"]), "launches": launches,
+            "python_pids": None if hidden_pid else direct_pids, "built": sorted(watch["built"])}
+
+
+def _started(watch) -> tuple[list, list]:
+    """(launches of a Python interpreter, other launches) in a watch's record."""
+    launches = [x for x in watch.get("launches", []) if x["how"] != "os.exec"]
+    return [x for x in launches if x["python"]], [x for x in launches if not x["python"]]
+
+
+def _also_started(watch) -> str:
+    """'; the interpreter `predict_fresh` started (`python -c pass`) did not load it'-style
+    detail for a joblib answer that loaded the probe here (the probe proves it), or ''."""
+    if not watch.get("available"):
+        return ""
+    pythons, others = _started(watch)
+    if pythons:
+        return (f"; the interpreter `predict_fresh` started (`{pythons[0]['command']}`) did "
+                "not load it")
+    if others:
+        return (f"; the process `predict_fresh` started (`{others[0]['command']}`) is not a "
+                "Python interpreter")
+    return "" if watch.get("forks") else "; `predict_fresh` started no other process"
+
+
+def _check_watch(watch, *, strict: bool, pid: int, here: int, model_class: str, file: str,
+                 what: str = "`predict_fresh`") -> None:
+    """The skops rule (``strict``; see the comment above `_WATCH`), or the lenient one where
+    an extra load in this process is fine once an interpreter was started."""
+    if not watch or not watch.get("available"):
+        return  # no audit hook here: the pid check stands alone, as before
+    pythons, others = _started(watch)
+    built_here = model_class in watch.get("built", [])
+    forks = watch.get("forks", [])
+    start = "Start one with `subprocess.run([sys.executable, ...])`"
+    if built_here and (strict or not pythons):
+        if pythons:
+            raise Incorrect(f"the model in {file} was loaded in this same process (pid {here}) "
+                            f"while {what} ran; it also started `{pythons[0]['command']}`, "
+                            "but the model was built here too. Load the file and predict only "
+                            "in the child: the checker cannot look inside a child process, so "
+                            "for a skops file it checks instead that the model is not loaded "
+                            "in this process at all")
+        how = (" (it forked this process)" if forks else
+               f" (it started `{others[0]['command']}`, which is not one)" if others else "")
+        raise Incorrect(f"the model in {file} was loaded in this same process (pid {here}), "
+                        f"not in a fresh one: {what} started no new Python interpreter"
+                        f"{how}, so the pid {pid} in "
+                        f"your report belongs to no process that loaded it. {start}, load the "
+                        "file there and report that child's own `os.getpid()`")
+    if forks and (strict or not pythons):
+        how = ("os.fork, e.g. multiprocessing's 'fork' start method" if "os.fork" in forks
+               else "os.forkpty")
+        extra = (f" It also started `{pythons[0]['command']}`, but the checker cannot tell "
+                 "which of the two loaded the model." if pythons else "")
+        raise Incorrect(f"{what} forked this process ({how}) instead of starting a fresh "
+                        "interpreter: a forked child shares this notebook's memory, imports "
+                        f"and objects, so it proves nothing about loading {file} from scratch."
+                        f"{extra} {start}, and don't fork")
+    if not pythons:
+        read = (f", and this process read {file} itself" if watch.get("opens") else "")
+        if others:
+            raise Incorrect(f"{what} started `{others[0]['command']}`, which is not a Python "
+                            f"interpreter, and no other process{read}. {start} (or "
+                            "`shutil.which('python3')`) and load the model there")
+        raise Incorrect(f"while {what} ran, this process started no new process at all{read}: "
+                        f"the pid {pid} in your report is not a fresh interpreter's. {start}, "
+                        f"load {file} there and report that child's own `os.getpid()`")
+    known = watch.get("python_pids")
+    if known and pid not in known:
+        raise Incorrect(f"your report says pid {pid}, but the interpreter {what} started "
+                        f"(`{pythons[0]['command']}`) had pid {known[0]}: report the child's own "
+                        "`os.getpid()`, from inside the child")
 
 
 def _report_parts(report, n_rows: int):
@@ -668,9 +1008,11 @@ def _fresh_process_run(predict_fresh, fmt: str, rows, own_proba) -> str:
     here = on_learner_side(_process_id)
     probe = on_learner_side(_make_probe, fmt, rows)
     try:
+        on_learner_side(_watch_start, Path(probe["folder"]) / MODEL_FILES[fmt])
         report = call(predict_fresh, probe["folder"], rows)
     finally:
-        loads = on_learner_side(_finish_probe, probe["folder"])
+        finished = on_learner_side(_finish_probe, probe["folder"])
+    loads, watch = finished["loads"], finished["watch"]
     pid, sha, proba = _report_parts(report, len(rows))
     expected = np.asarray(probe["proba"], dtype=float)
     if not np.allclose(proba, expected, rtol=0, atol=1e-9):
@@ -697,8 +1039,8 @@ def _fresh_process_run(predict_fresh, fmt: str, rows, own_proba) -> str:
         fresh = {e["pid"] for e in loads if e["pid"] != here and not e["inherited"]}
         if not fresh and any(e["pid"] == here for e in loads):
             raise Incorrect(f"the model file was loaded in this same process (pid {here}), not "
-                            "in a fresh one: do the loading in the child that "
-                            "`subprocess.run([sys.executable, ...])` starts")
+                            f"in a fresh one{_also_started(watch)}: do the loading in the "
+                            "child that `subprocess.run([sys.executable, ...])` starts")
         if not fresh and any(e["inherited"] for e in loads):
             raise Incorrect("the model file was loaded in a process forked from this one (it "
                             "shares this notebook's memory, imports and objects), not in a "
@@ -711,6 +1053,9 @@ def _fresh_process_run(predict_fresh, fmt: str, rows, own_proba) -> str:
             raise Incorrect(f"your report says pid {pid}, but the fresh process that loaded the "
                             f"model file had pid {min(fresh)}: report the child's own "
                             "`os.getpid()`")
+    else:  # skops: no note from the file itself; what this process did during the call decides
+        _check_watch(watch, strict=True, pid=pid, here=here, model_class=probe["built_class"],
+                     file=MODEL_FILES[fmt])
     return pid
 
 

@@ -6,6 +6,7 @@ Each check has its question's checker signature and runs only in ``q.grade(...)`
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -31,11 +32,17 @@ def q1_generalises(pipeline, test_accuracy):
 
 def q2_fresh_process_on_your_artifact(pipeline, artifact_dir, predict_fresh):
     """`predict_fresh` on the learner's own folder, on other checker rows: the child loaded
-    that file (same hash) and predicts what the file's pipeline predicts, in another process."""
+    that file (same hash) and predicts what the file's pipeline predicts, in another process
+    that this one started (the watch of the public check, on the learner's own file)."""
     rows = ex2._checker_rows(100, 30, unseen_categories=True)
     facts = on_learner_side(ex2._artifact_facts, artifact_dir, rows)
     here = on_learner_side(ex2._process_id)
-    pid, sha, proba = ex2._report_parts(call(predict_fresh, artifact_dir, rows), len(rows))
+    try:  # the same watch as the public check's (see ex2._WATCH), on the learner's own file
+        on_learner_side(ex2._watch_start, Path(artifact_dir) / facts["file"])
+        report = call(predict_fresh, artifact_dir, rows)
+    finally:
+        watch = on_learner_side(ex2._watch_stop)
+    pid, sha, proba = ex2._report_parts(report, len(rows))
     expected = np.asarray(facts["proba_rows"], dtype=float)
     if not np.allclose(proba, expected, rtol=0, atol=1e-9):
         diff = float(np.max(np.abs(proba - expected)))
@@ -50,6 +57,11 @@ def q2_fresh_process_on_your_artifact(pipeline, artifact_dir, predict_fresh):
     if pid == here:
         raise Incorrect(f"`predict_fresh(artifact_dir, X)` reports pid {pid}, this very "
                         "process: load the artifact in a new interpreter")
+    # skops: the model must not be built here at all; joblib (no probe note on the learner's
+    # own file): an extra load here is fine once a new interpreter was started
+    ex2._check_watch(watch, strict=facts["format"] == "skops", pid=pid, here=here,
+                     model_class=facts["class"], file=facts["file"],
+                     what="`predict_fresh(artifact_dir, X)`")
 
 
 HIDDEN = {"q1": (q1_generalises,), "q2": (q2_fresh_process_on_your_artifact,)}

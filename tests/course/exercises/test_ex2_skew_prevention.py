@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import pickle
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -465,6 +466,298 @@ def test_q2_learner_code_error_is_reported(pipeline, artifact):
     def broken(folder, X):
         raise FileNotFoundError(f"{folder}/model.pkl")
     assert_check_failed(q2, pipeline, artifact, broken, outcome="error", match="FileNotFoundError")
+
+
+# -- q2 with a skops file: the watch on the process that calls `predict_fresh` -------------------
+# A skops probe cannot note who loads it, so the checker watches this process during the call
+# (audit hook + BaseEstimator.__setstate__): a Python interpreter must be started, this process
+# must not fork, and the model must not be built here.
+STDIN_CHILD = """
+import hashlib, json, os, pickle, sys
+from pathlib import Path
+import skops.io as sio
+folder, X = pickle.load(sys.stdin.buffer)
+meta = json.loads((Path(folder) / "metadata.json").read_text())
+path = Path(folder) / meta["model_file"]
+model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+print(json.dumps({"pid": os.getpid(), "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                  "proba": model.predict_proba(X).tolist()}))
+"""
+
+FILE_CHILD = """
+import hashlib, json, os, sys
+from pathlib import Path
+import pandas as pd
+import skops.io as sio
+folder, rows, out = sys.argv[1:4]
+read = {".csv": pd.read_csv, ".parquet": pd.read_parquet,
+        ".json": lambda p: pd.read_json(p, orient="split")}[Path(rows).suffix]
+meta = json.loads((Path(folder) / "metadata.json").read_text())
+data = (Path(folder) / meta["model_file"]).read_bytes()
+model = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+Path(out).write_text(json.dumps({"pid": os.getpid(),
+                                 "model_sha256": hashlib.sha256(data).hexdigest(),
+                                 "proba": model.predict_proba(read(rows)).tolist()}))
+"""
+
+
+def _stdin_check_output(folder, X):
+    """`subprocess.check_output`, isolated mode, the rows pickled on stdin; the parent checks
+    the file's hash before the child runs (reading the file here is fine, loading it is not)."""
+    meta = json.loads((Path(folder) / "metadata.json").read_text())
+    digest = hashlib.sha256((Path(folder) / meta["model_file"]).read_bytes()).hexdigest()
+    out = json.loads(subprocess.check_output([sys.executable, "-I", "-c", STDIN_CHILD],
+                                             input=pickle.dumps((str(folder), X))))
+    assert out["model_sha256"] == digest == meta["model_sha256"]
+    return out
+
+
+def _popen_which_python3(folder, X):
+    """`Popen(...).communicate()` with a `shutil.which('python3')`-style executable."""
+    python3 = shutil.which("python3", path=str(Path(sys.executable).parent))
+    child = subprocess.Popen([python3, "-c", STDIN_CHILD], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE)
+    out, _ = child.communicate(pickle.dumps((str(folder), X)))
+    return json.loads(out)
+
+
+def _script_file(suffix):
+    """A script file; the rows as csv, parquet or json; the report written to a file."""
+    def predict(folder, X):
+        with tempfile.TemporaryDirectory() as tmp:
+            script, rows, out = (Path(tmp) / n for n in ("child.py", f"rows{suffix}", "out.json"))
+            script.write_text(FILE_CHILD)
+            if suffix == ".csv":
+                X.to_csv(rows, index=False)
+            elif suffix == ".parquet":
+                X.to_parquet(rows)
+            else:
+                X.to_json(rows, orient="split", index=False)
+            subprocess.run([sys.executable, str(script), str(folder), str(rows), str(out)],
+                           check=True)
+            return json.loads(out.read_text())
+    return predict
+
+
+@pytest.fixture(scope="module")
+def skops_artifact(tmp_path_factory):
+    pipeline = _small()  # q2 checks that the file holds `pipeline`, whatever it is; small is fast
+    return pipeline, _save(tmp_path_factory.mktemp("ex2") / "skops_model", pipeline, fmt="skops")
+
+
+@pytest.mark.parametrize("answer", [
+    _stdin_check_output, _popen_which_python3, _script_file(".parquet"), _script_file(".csv"),
+    _script_file(".json"),
+], ids=["check_output-stdin-I-hash-in-parent", "Popen-communicate-which", "script-parquet",
+        "script-csv", "script-json"])
+def test_q2_skops_ways_of_starting_the_fresh_process_pass(skops_artifact, answer):
+    pipeline, folder = skops_artifact
+    result = q2.evaluate(pipeline, folder, answer)  # the public check: one fresh process
+    assert result.outcome == "correct", result.message
+
+
+def _load_skops_here(folder, X):
+    """The learner's mistake with skops: load and predict in the calling process."""
+    from skops.io import get_untrusted_types, load  # imported names: the watch still sees it
+
+    path = Path(folder) / json.loads((Path(folder) / "metadata.json").read_text())["model_file"]
+    model = load(path, trusted=get_untrusted_types(file=path))
+    return {"pid": os.getpid(), "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "proba": model.predict_proba(X)}
+
+
+def test_q2_skops_loaded_here_with_a_typed_pid_fails(skops_artifact):
+    pipeline, folder = skops_artifact
+
+    def typed_pid(folder, X):
+        return {**_load_skops_here(folder, X), "pid": os.getpid() + 1}
+    assert_check_failed(q2, pipeline, folder, typed_pid,
+                        match=r"model\.skops was loaded in this same process \(pid \d+\), not in "
+                              r"a fresh one: `predict_fresh` started no new Python interpreter, "
+                              r"so the pid \d+ in your report")
+
+
+def test_q2_skops_no_subprocess_at_all_fails(skops_artifact):
+    pipeline, folder = skops_artifact
+
+    def parents_pid(folder, X):  # a real pid, of a process that is not fresh (the parent's)
+        return {**_load_skops_here(folder, X), "pid": os.getppid()}
+    assert_check_failed(q2, pipeline, folder, parents_pid,
+                        match=rf"started no new Python interpreter, so the pid {os.getppid()} ")
+
+
+def test_q2_skops_a_dummy_child_does_not_hide_loading_here(skops_artifact):
+    pipeline, folder = skops_artifact
+
+    def dummy_child(folder, X):
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()
+        return {**_load_skops_here(folder, X), "pid": child.pid}
+    assert_check_failed(q2, pipeline, folder, dummy_child,
+                        match=r"loaded in this same process .*it also started `python -c pass`, "
+                              r"but the model was built here too")
+
+    def shell_child(folder, X):  # a real child, and not a Python interpreter
+        child = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True, check=True)
+        return {**_load_skops_here(folder, X), "pid": int(child.stdout)}
+    assert_check_failed(q2, pipeline, folder, shell_child,
+                        match=r"started no new Python interpreter \(it started `sh -c 'echo "
+                              r"\$\$'`, which is not one\)")
+
+
+def test_q2_skops_loading_in_the_parent_as_well_fails(skops_artifact):
+    """Unlike joblib (whose probe proves the child loaded it too), a skops answer that also
+    loads the model here cannot be told apart from a dummy child: it fails, saying why."""
+    pipeline, folder = skops_artifact
+
+    def parent_too(folder, X):
+        _load_skops_here(folder, X)
+        return predict_fresh(folder, X)
+    assert_check_failed(q2, pipeline, folder, parent_too,
+                        match=r"but the model was built here too\. Load the file and predict "
+                              r"only in the child")
+
+
+def _skops_in_fork(folder, X):
+    report = _load_skops_here(folder, X)
+    return {**report, "proba": report["proba"].tolist()}
+
+
+def _os_fork(folder, X):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the fork: load, report, leave without running pytest's exit handlers
+        os.close(read_end)
+        try:
+            os.write(write_end, json.dumps(_skops_in_fork(folder, X)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def test_q2_skops_a_forked_child_is_not_a_fresh_process(skops_artifact):
+    pipeline, folder = skops_artifact
+    assert_check_failed(q2, pipeline, folder, _os_fork,
+                        match=r"forked this process \(os\.fork.*\) instead of starting a fresh "
+                              "interpreter")
+
+    def pool_fork(folder, X):
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            return pool.apply(_skops_in_fork, (folder, X))
+    assert_check_failed(q2, pipeline, folder, pool_fork, match="forked this process")
+
+    def fork_and_dummy(folder, X):  # a python child as well does not make the fork fine
+        report = _os_fork(folder, X)
+        child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                               capture_output=True, text=True, check=True)
+        return {**report, "pid": int(child.stdout)}
+    assert_check_failed(q2, pipeline, folder, fork_and_dummy,
+                        match=r"forked this process .*It also started `python -c .*`, but the "
+                              "checker cannot tell which of the two loaded the model")
+
+
+def test_q2_skops_the_pid_must_be_the_interpreter_started(skops_artifact):
+    pipeline, folder = skops_artifact
+
+    def off_by_one(folder, X):
+        report = predict_fresh(folder, X)
+        return {**report, "pid": report["pid"] + 1}
+    assert_check_failed(q2, pipeline, folder, off_by_one,
+                        match=r"your report says pid \d+, but the interpreter `predict_fresh` "
+                              r"started \(`python -c .*`\) had pid \d+")
+
+
+def test_q2_joblib_dummy_child_is_named_in_the_message(pipeline, artifact):
+    def dummy_child(folder, X):
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        return {**_load_here(folder, X), "pid": os.getpid() + 1}
+    assert_check_failed(q2, pipeline, artifact, dummy_child,
+                        match=r"loaded in this same process \(pid \d+\), not in a fresh one; the "
+                              r"interpreter `predict_fresh` started \(`python -c pass`\) did not "
+                              "load it")
+
+
+def test_q2_hidden_check_watches_the_call_on_your_own_skops_file(skops_artifact):
+    """Fresh for the checker's folder (so the public check passes), a dummy child for the
+    learner's own: the hidden check (the learner's folder) sees it."""
+    pipeline, folder = skops_artifact
+
+    def dummy_for_own_folder(f, X):
+        if Path(f) != Path(folder):
+            return predict_fresh(f, X)
+        child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                               capture_output=True, text=True, check=True)
+        return {**_load_skops_here(f, X), "pid": int(child.stdout)}
+    (hidden,) = hidden_checks("ex2_skew_prevention", "q2")
+    with pytest.raises(Incorrect, match=r"`predict_fresh\(artifact_dir, X\)` ran; it also "
+                                        r"started `python -c .*`, but the model was built here"):
+        hidden(pipeline, folder, dummy_for_own_folder)
+    hidden(pipeline, folder, predict_fresh)  # and a real fresh process passes it
+
+
+def test_q2_the_watch_is_switched_off_and_undone_after_each_call(pipeline, artifact):
+    import multiprocessing.util
+
+    from sklearn.base import BaseEstimator
+
+    from mlserving_lab.course.exercises import ex2_skew_prevention as ex2
+
+    def originals():
+        return (BaseEstimator.__dict__["__setstate__"], subprocess.Popen.__dict__["__init__"],
+                multiprocessing.util.spawnv_passfds)
+    before = originals()
+
+    def broken(folder, X):
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        raise ValueError("the child failed")
+    assert_check_failed(q2, pipeline, artifact, broken, outcome="error", match="ValueError")
+    assert ex2._WATCH is None and ex2._PATCHES == [] and originals() == before
+    assert ex2._HOOKED  # installed once, idle from now on
+    ex2._audit_hook("subprocess.Popen", (None,))  # nothing recorded, nothing raised
+    assert ex2._watch_stop() == {"available": False}
+
+
+def test_q2_the_watch_rule_on_recorded_facts():
+    """The branches that need odd answers to reach, on what a watch could have recorded."""
+    from mlserving_lab.course.exercises.ex2_skew_prevention import _check_watch
+
+    def watch(**kw):
+        return {"available": True, "pid": 10, "opens": 0, "forks": [], "launches": [],
+                "python_pids": [], "built": [], **kw}
+
+    def check(w, strict=True):
+        _check_watch(w, strict=strict, pid=11, here=10, model_class="m.LR", file="model.skops")
+    with pytest.raises(Incorrect, match=r"started no new process at all, and this process read "
+                                        r"model\.skops itself: the pid 11 in your report"):
+        check(watch(opens=2))
+    with pytest.raises(Incorrect, match=r"started `cat x`, which is not a Python interpreter"):
+        check(watch(launches=[{"how": "subprocess.Popen", "command": "cat x", "python": False,
+                               "direct": True}]))
+    python = {"how": "subprocess.Popen", "command": "python -c pass", "python": True,
+              "direct": True}
+    check(watch(launches=[python], python_pids=[11]))
+    check(watch(launches=[python], python_pids=None))  # pid hidden (a shell): not checked
+    check({"available": False})  # no hook in this process: the pid check alone, as before
+    # the lenient rule (joblib in the hidden check): an extra load here next to a child is fine
+    check(watch(launches=[python], python_pids=[11], built=["m.LR"]), strict=False)
+    with pytest.raises(Incorrect, match="loaded in this same process"):
+        check(watch(built=["m.LR"]), strict=False)
+
+
+def test_q2_which_launches_start_python():
+    from mlserving_lab.course.exercises.ex2_skew_prevention import _runs_python
+
+    py = sys.executable
+    assert _runs_python(py, [py, "-c", "pass"]) == (True, True)
+    assert _runs_python(None, ["python3", "x.py"]) == (True, True)
+    assert _runs_python("/bin/sh", ["/bin/sh", "-c", f"cd /tmp && {py} -I x.py"]) == (True, False)
+    assert _runs_python("/usr/bin/env", ["/usr/bin/env", "A=1", "python3", "x.py"]) == (True, False)
+    assert _runs_python("/bin/sh", ["/bin/sh", "-c", "echo python"]) == (False, False)
+    assert _runs_python("/bin/cat", ["cat", "python.txt"]) == (False, False)
 
 
 # ---------------------------------------------------------------------------------- q3
