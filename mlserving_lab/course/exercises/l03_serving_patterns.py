@@ -38,7 +38,7 @@ BATCH_ROWS = 1000
 MIN_ONE_ROW_CALLS = 100
 MIN_BATCH_CALLS = 10
 #: q2: the stream the lesson replays (events per second, number of events).
-RATE, N_EVENTS = 250, 64
+RATE, N_EVENTS = 250, 32
 #: q3: rows whose first feature is above this make :class:`FlakyModel` raise.
 FLAKY_THRESHOLD = 1.5
 #: q1: a learner's speedup must be within this factor of the speedup measured here.

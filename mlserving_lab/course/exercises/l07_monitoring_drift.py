@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlserving_lab.course.exercises.core import Exercise, Incorrect, Question, call
 from mlserving_lab.course.exercises.remeasure import num
-from mlserving_lab.drift import DriftDetector, adjust_pvalues, psi
+from mlserving_lab.drift import adjust_pvalues, ks_test, psi
 
 __all__ = ["CHECK_SEED", "DECISIONS", "EXERCISE", "FLOOR_GRID", "HUGE_NS", "PUBLIC_FLOOR_ROWS",
            "SITUATIONS", "check_floor_row", "check_huge_row", "floor_rows", "huge_rows",
@@ -176,9 +176,8 @@ def _check_reject(reject):
 
 @functools.lru_cache(maxsize=1)
 def _null_pvalues() -> tuple:
-    ref, windows = make_null_windows()
-    det = DriftDetector(correction="none").fit(ref)
-    return tuple(det.score(w).p_value.to_numpy() for w in windows)
+    ref, windows = make_null_windows()  # the library's KS: scipy's numbers, nothing else
+    return tuple(ks_test(ref, w)[1] for w in windows)
 
 
 def _null_false_alarms(correction) -> float:
@@ -245,7 +244,7 @@ FLOOR_GRID = tuple((2000, n_cur, bins) for n_cur in (100, 500, 2000) for bins in
 #: Rows the public check re-measures (the small-window, many-bins row is where the formula
 #: and the measurement part ways), and how many pairs the checker averages.
 PUBLIC_FLOOR_ROWS = ((2000, 100, 50), (2000, 2000, 10))
-_CHECK_PAIRS = 200
+_CHECK_PAIRS = 100
 _LEARNER_PAIRS = 100
 
 
@@ -280,7 +279,7 @@ def check_floor_row(key, mean):
     n_ref, n_cur, bins = key
     fresh, sd = _fresh_floor(*key)
     pred = (bins - 1) * (1 / n_ref + 1 / n_cur)
-    # Sampling error of a 100-pair mean and of the checker's 200-pair mean, four sigmas.
+    # Sampling error of the learner's mean and of the checker's, four sigmas.
     tol = 4 * sd * math.sqrt(1 / _LEARNER_PAIRS + 1 / _CHECK_PAIRS)
     if abs(mean - fresh) <= tol:
         return
@@ -293,7 +292,8 @@ def check_floor_row(key, mean):
                         "`mean_psi`, do not copy the formula.")
     raise Incorrect(f"for {label} your `mean_psi` is {num(mean)}, but the average PSI of "
                     f"{_CHECK_PAIRS} fresh pairs of standard-normal samples of those sizes is "
-                    f"{num(fresh)} (a 100-pair average should be within {num(tol)} of it). "
+                    f"{num(fresh)} (a {_LEARNER_PAIRS}-pair average should be within "
+                    f"{num(tol)} of it). "
                     "Draw BOTH samples again for every pair and use `psi(ref, cur, bins=bins)`.")
 
 
@@ -324,12 +324,13 @@ q1 = Question(
         "reference of n_ref and a current sample of n_cur values from the same standard "
         "normal distribution, compute `psi(ref, cur, bins=bins)` (the library's PSI, "
         "reference-quantile bins, imported in the setup cell; the mechanism here is the "
-        "measurement), and average over 100 such pairs, drawing both samples anew for each "
-        "pair. `predicted` = `(bins - 1) * (1/n_ref + 1/n_cur)`. Extra columns are fine."),
+        f"measurement), and average over {_LEARNER_PAIRS} such pairs, drawing both samples "
+        "anew for each pair. `predicted` = `(bins - 1) * (1/n_ref + 1/n_cur)`. Extra columns "
+        "are fine."),
     answers=("floor_table",),
     checker=_check_q1,
     hint=("Two nested loops over `n_cur` and `bins` with `rng = np.random.default_rng(0)` "
-          "created once; inside, a list of 100 `psi(rng.normal(size=n_ref), "
+          f"created once; inside, a list of {_LEARNER_PAIRS} `psi(rng.normal(size=n_ref), "
           "rng.normal(size=n_cur), bins=bins)` values and its `np.mean`."),
 )
 
@@ -346,8 +347,6 @@ _CHEAP_NS = (1_000, 10_000, 100_000)
 
 @functools.lru_cache(maxsize=8)
 def _tiny_shift_numbers(n: int) -> tuple[float, float, float]:
-    from mlserving_lab.drift import ks_test  # the library's version is the reference
-
     reference, current = make_tiny_shift(n)
     statistic, p_value = ks_test(reference, current)
     return float(statistic), float(p_value), float(psi(reference, current))
@@ -378,8 +377,8 @@ def check_huge_row(n, row):
             why = " That is the KS statistic: the columns are swapped."
         got_s, want_s = _pair(got, want)
         raise Incorrect(f"for n={n:,} your `{col}` is {got_s}, but `make_tiny_shift({n})` "
-                        f"gives {want_s} (KS with `scipy.stats.ks_2samp`, PSI with "
-                        f"`psi(ref, cur)`, 10 bins).{why}")
+                        f"gives {want_s} (KS with `ks_test` or `scipy.stats.ks_2samp`, PSI "
+                        f"with `psi(ref, cur)`, 10 bins).{why}")
 
 
 def _check_q2(huge_n):
@@ -404,11 +403,14 @@ q2 = Question(
         "For each n in `HUGE_NS` (1,000, 10,000, 100,000 and 1,000,000) take "
         "`ref, cur = make_tiny_shift(n)` (a 0.02-standard-deviation shift) and fill `huge_n` "
         "(one row per n) with columns `n`, `statistic` and `p_value` (from "
-        "`scipy.stats.ks_2samp(ref, cur)`, default method, p-value NOT rounded) and `psi` "
+        "`ks_test(ref, cur)`, the library's KS, which returns exactly what "
+        "`scipy.stats.ks_2samp(ref, cur)` returns with its default method -- either is fine, "
+        "scipy is just several times slower on a million rows; p-value NOT rounded) and `psi` "
         "(`psi(ref, cur)`, 10 reference-quantile bins)."),
     answers=("huge_n",),
     checker=_check_q2,
-    hint="One row per n: `res = stats.ks_2samp(ref, cur)`, then `res.statistic`, `res.pvalue`.",
+    hint=("One row per n: `statistic, p_value = ks_test(ref, cur)` (or `res = "
+          "stats.ks_2samp(ref, cur)`, then `res.statistic`, `res.pvalue`)."),
 )
 
 

@@ -380,7 +380,7 @@ SMALL = dict(ex3.SENSITIVITY, seeds=(0, 1))
 
 @pytest.fixture()
 def small(monkeypatch):
-    """The checker's experiment with 2 seeds instead of 12, to keep the tests fast."""
+    """The checker's experiment with 2 seeds instead of 6, to keep the tests fast."""
     monkeypatch.setattr(ex3, "SENSITIVITY", SMALL)
     return SMALL
 
@@ -408,7 +408,7 @@ def _choice(table):
 
 
 def test_q4_full_experiment_passes_and_its_conclusions_are_clear():
-    table = ex3.reference_sensitivity()  # what the method gives on all 12 seeds
+    table = ex3.reference_sensitivity()  # what the method gives on all 6 seeds
     assert _choice(table) == {"mean_shift": "ks", "variance_change": "psi",
                               "new_distribution": "same"}
     assert_check_passed(q4, ks_drift, psi_drift, table, _choice(table))

@@ -26,7 +26,8 @@ from mlserving_lab.course.exercises.l07_monitoring_drift import (
     q4,
     q5,
 )
-from mlserving_lab.drift import DriftDetector, adjust_pvalues, psi
+from mlserving_lab.course.instructor.l07_monitoring_drift import q5_more_edges
+from mlserving_lab.drift import DriftDetector, adjust_pvalues, ks_test, psi
 from mlserving_lab.monitoring import retraining_decision
 
 CORRECTIONS = ("none", "bonferroni", "holm", "bh")
@@ -176,6 +177,15 @@ def floor_table():
 
 def test_q1_right_answers(floor_table):
     assert_check_passed(q1, floor_table)
+    # more pairs than asked is fine (a smaller sampling error)
+    rng = np.random.default_rng(7)
+    rows = []
+    for n_ref, n_cur, bins in FLOOR_GRID:
+        values = [psi(rng.normal(size=n_ref), rng.normal(size=n_cur), bins=bins)
+                  for _ in range(200)]
+        rows.append(dict(n_ref=n_ref, n_cur=n_cur, bins=bins, mean_psi=np.mean(values),
+                         predicted=(bins - 1) * (1 / n_ref + 1 / n_cur)))
+    assert_check_passed(q1, pd.DataFrame(rows))
     shuffled = floor_table.sample(frac=1, random_state=1).set_index(["n_cur", "bins"],
                                                                      drop=False)
     assert_check_passed(q1, shuffled.assign(ratio=shuffled.mean_psi / shuffled.predicted))
@@ -227,6 +237,13 @@ def huge_n():
 
 def test_q2_both_ways(huge_n):
     assert_check_passed(q2, huge_n)
+    # the notebook's way: the library's KS gives scipy's numbers
+    library = []
+    for n in HUGE_NS:
+        ref, cur = make_tiny_shift(n)
+        statistic, p_value = ks_test(ref, cur)
+        library.append(dict(n=n, statistic=statistic, p_value=p_value, psi=psi(ref, cur)))
+    assert_check_passed(q2, pd.DataFrame(library))
     assert_check_passed(q2, huge_n.iloc[::-1].reset_index(drop=True).assign(note="x"))
     assert huge_n.p_value.iloc[-1] < 1e-10 and huge_n.statistic.iloc[-1] < 0.02
     assert_check_failed(q2, huge_n.assign(p_value=huge_n.p_value.round(4)),
@@ -319,9 +336,11 @@ def library_rule(b, c, p, d):
 
 def test_q5_right_answers():
     assert_check_passed(q5, retrain_rule)
-    # the library implements exactly the rule of the prompt (also as a RetrainDecision)
-    assert_check_passed(q5, lambda *a: library_rule(*a).decision)
-    assert_check_passed(q5, library_rule)
+    # the library implements exactly the rule of the prompt (also as a RetrainDecision); as an
+    # answer, a function calling it gets no credit: tests/course/exercises/test_own_work.py
+    for rule in (library_rule, lambda *a: library_rule(*a).decision):
+        q5.checker(rule)
+        q5_more_edges(rule)   # the hidden check too
 
     def rounded(b, c, p, d):   # comparing in rounded percentage points is fine too
         if b is not None and round((b - c) * 100, 6) > 2:
