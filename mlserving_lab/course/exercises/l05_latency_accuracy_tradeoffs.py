@@ -43,10 +43,12 @@ BUDGET_BREAKDOWN_MS = {
 }
 END_TO_END_MS = 120
 #: Timed one-row rounds and warm-up rounds of the lesson's loop.
-N_RUNS = 100
-WARMUP = 5
-#: The lesson's data: 2000 rows x 10 features (1500 to train, 500 to test), plus unseen rows.
-DATA = dict(n_samples=2000, n_features=10, n_informative=6, random_state=1)
+N_RUNS = 50
+WARMUP = 3
+#: The lesson's data: 1250 rows x 10 features (750 to train, 500 to test), plus unseen rows.
+#: With this seed the test-set-fitting check has a clear margin: the 10-tree forest fitted on
+#: the test rows scores 0.14 higher there than on the unseen rows (the check's threshold: 0.09).
+DATA = dict(n_samples=1250, n_test=500, n_features=10, n_informative=6, random_state=5)
 N_UNSEEN = 500
 
 #: The candidates of the lesson, as in exercise 4's ``REQUIRED``.
@@ -60,7 +62,7 @@ REQUIRED = [
 
 
 def load_data():
-    """The lesson's data: ``X_train, X_test, y_train, y_test`` (1500 + 500 rows, 10 features)."""
+    """The lesson's data: ``X_train, X_test, y_train, y_test`` (750 + 500 rows, 10 features)."""
     return tuple(a.copy() for a in draw_data(DATA, N_UNSEEN)[:4])
 
 

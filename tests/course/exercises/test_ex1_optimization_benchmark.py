@@ -104,7 +104,7 @@ def measure(models, paths, X_test, y_test, *, n_runs=200):
 def sol(tmp_path_factory):
     X_train, X_test, y_train, y_test = load_data()
     baseline = gbm().fit(X_train, y_train)
-    fewer = gbm(n_estimators=25).fit(X_train, y_train)
+    fewer = gbm(n_estimators=10).fit(X_train, y_train)
     shallow = gbm(max_depth=2).fit(X_train, y_train)
     distilled = distill(baseline, X_train)
     onnx_bytes, session = export(baseline)
@@ -147,7 +147,7 @@ def test_q1_reference_and_alternatives_pass(sol):
     assert_check_passed(q1, s["baseline"], s["fewer"], s["shallow"])
     # the same parameters spelled out, and a baseline without random_state
     X_train, y_train = s["X_train"], s["y_train"]
-    spelled = GradientBoostingClassifier(n_estimators=25, max_depth=4, random_state=0).fit(
+    spelled = GradientBoostingClassifier(n_estimators=10, max_depth=4, random_state=0).fit(
         X_train, y_train)
     assert_check_passed(q1, s["baseline"], spelled, s["shallow"])
 
@@ -156,19 +156,19 @@ def test_q1_hyperparameters_are_checked_against_the_prompt(sol):
     s = sol
     # only the parameters are judged here, so these wrong variants are fitted on fewer rows
     X_train, y_train = s["X_train"][:400], s["y_train"][:400]
-    two = gbm(n_estimators=25, max_depth=3).fit(X_train, y_train)
+    two = gbm(n_estimators=10, max_depth=3).fit(X_train, y_train)
     assert_check_failed(q1, s["baseline"], two, s["shallow"],
                         match=r"`fewer_trees` changes n_estimators and also max_depth \(3 vs 4")
-    fifty = gbm(n_estimators=50).fit(X_train, y_train)
-    assert_check_failed(q1, s["baseline"], fifty, s["shallow"],
-                        match="n_estimators=50; the question asks for n_estimators=25")
+    twenty = gbm(n_estimators=20).fit(X_train, y_train)
+    assert_check_failed(q1, s["baseline"], twenty, s["shallow"],
+                        match="n_estimators=20; the question asks for n_estimators=10")
     assert_check_failed(q1, s["baseline"], s["baseline"], s["shallow"], match="same model")
     assert_check_failed(q1, s["fewer"], s["baseline"], s["shallow"],
-                        match=r"`baseline` should be .*n_estimators=25 \(asked: 100\)")
+                        match=r"`baseline` should be .*n_estimators=10 \(asked: 50\)")
     assert_check_failed(q1, s["baseline"], s["shallow"], s["fewer"],
-                        match="`fewer_trees` has n_estimators=100, like `baseline`: set "
-                              "n_estimators=25")
-    fast = gbm(n_estimators=25, learning_rate=0.3).fit(X_train, y_train)
+                        match="`fewer_trees` has n_estimators=50, like `baseline`: set "
+                              "n_estimators=10")
+    fast = gbm(n_estimators=10, learning_rate=0.3).fit(X_train, y_train)
     assert_check_failed(q1, s["baseline"], fast, s["shallow"], match="also learning_rate")
     assert_check_failed(q1, s["baseline"], s["fewer"], LogisticRegression(),
                         match="`shallow` should be a fitted GradientBoostingClassifier")
@@ -180,15 +180,15 @@ def test_q1_hyperparameters_are_checked_against_the_prompt(sol):
 def test_q1_catches_fitting_on_the_test_set(sol):
     s = sol
     X_train, X_test, y_train, y_test = s["X_train"], s["X_test"], s["y_train"], s["y_test"]
-    on_test = gbm(n_estimators=25).fit(X_test, y_test)
+    on_test = gbm(n_estimators=10).fit(X_test, y_test)
     assert_check_failed(q1, s["baseline"], on_test, s["shallow"],
                         match="`fewer_trees` was fitted on X_test, the test set")
-    on_all = gbm(n_estimators=25).fit(np.vstack([X_train, X_test]), np.r_[y_train, y_test])
+    on_all = gbm(n_estimators=10).fit(np.vstack([X_train, X_test]), np.r_[y_train, y_test])
     assert_check_failed(q1, s["baseline"], on_all, s["shallow"],
                         match="fitted on X_train \\+ X_test together")
-    on_part = gbm(n_estimators=25).fit(X_train[:1000], y_train[:1000])
+    on_part = gbm(n_estimators=10).fit(X_train[:600], y_train[:600])
     assert_check_failed(q1, s["baseline"], on_part, s["shallow"],
-                        match="rows other than the 1500 rows of X_train")
+                        match="rows other than the 900 rows of X_train")
 
 
 def test_q1_hidden_check_uses_rows_the_learner_never_had(sol):
@@ -197,9 +197,13 @@ def test_q1_hidden_check_uses_rows_the_learner_never_had(sol):
     (hidden,) = HIDDEN["q1"]
     s = sol
     hidden(s["baseline"], s["fewer"], s["shallow"])  # honest models pass
-    on_test = gbm(n_estimators=25).fit(s["X_test"], s["y_test"])
-    with pytest.raises(Exception, match="never had: it looks fitted on the test set"):
-        hidden(s["baseline"], on_test, s["shallow"])
+    # the 50-tree baseline fitted on the 1000 test rows scores 0.09 higher there than on the
+    # unseen rows (the check's threshold is 0.07); a 10-tree model overfits too little to show,
+    # and is caught exactly by the public check (test_q1_catches_fitting_on_the_test_set)
+    on_test = gbm().fit(s["X_test"], s["y_test"])
+    with pytest.raises(Exception, match="`baseline` scores .* never had: it looks fitted on "
+                                        "the test set"):
+        hidden(on_test, s["fewer"], s["shallow"])
 
 
 # ---- q2 ---------------------------------------------------------------------------------------
@@ -535,7 +539,7 @@ def test_q5_files_must_be_the_variants(sol, tmp_path):
     fixed = table.copy()
     fixed.loc["fewer_trees", "size_kb"] = os.path.getsize(wrong) / 1024
     assert_check_failed(q5, fixed, {**paths, "fewer_trees": wrong},
-                        match="file of `fewer_trees` holds a model with 100 trees")
+                        match="file of `fewer_trees` holds a model with 50 trees")
     assert_check_failed(q5, table, {**paths, "compressed": paths["baseline"]},
                         match="same file")
 

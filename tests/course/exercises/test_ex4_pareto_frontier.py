@@ -293,7 +293,9 @@ def test_q2_reference_passes_in_every_form():
     assert_check_passed(q2, pareto_numpy, t)
     assert_check_passed(q2, lambda tb: tuple(pareto(tb)), t)
     assert_check_passed(q2, lambda tb: set(pareto(tb)), t)
-    assert_check_passed(q2, lambda tb: pareto_mask(tb), t)  # a boolean mask
+    assert_check_passed(q2, lambda tb: pd.Series(tb.index.isin(pareto(tb)), index=tb.index),
+                        t)  # a boolean mask
+    q2.checker(lambda tb: pareto_mask(tb), t)  # the library agrees (as an answer: no credit)
     assert_check_passed(q2, lambda tb: [np.str_(n) for n in pareto(tb)], t)
     assert_check_passed(q2, lambda tb: np.array(pareto(tb)), t)
     assert_check_passed(q2, pareto, t.iloc[::-1])
