@@ -483,7 +483,7 @@ FRESH_ATTEMPTS = 3
 SPEED_COLS = ("sklearn_ms", "onnx_ms")
 
 
-def fresh_speed(model, session, *, n_one: int = 30, n_batch: int = 5) -> dict:
+def fresh_speed(model, session, *, n_one: int = 20, n_batch: int = 5) -> dict:
     """{(row, column): fresh p50 ms}, sklearn and ONNX timed round-robin on checker rows."""
     name, dtype = check_session(model, session)
     X = np.random.default_rng(21).normal(size=(1000, int(model.n_features_in_)))
