@@ -152,17 +152,22 @@ def library_versions_used(fn, names) -> list[str]:
     seen: set[int] = set()
     todo = [fn]
 
+    def hit(value) -> bool:
+        """Note ``value`` when it is a reference (or a classmethod/staticmethod of one)."""
+        target = targets.get(id(value)) or targets.get(id(getattr(value, "__func__", None)))
+        if target is not None:
+            found.add(target[0])
+        return target is not None
+
     def look(value, queue) -> None:
-        hit = targets.get(id(value))
-        if hit is not None:
-            found.add(hit[0])
-        elif isinstance(value, (types.FunctionType, types.MethodType, functools.partial)) or (
+        if hit(value):
+            return
+        if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)) or (
                 callable(value) and not isinstance(value, type)
                 and not _is_library_function(type(value))):
             queue.append(value)
 
-    if id(fn) in targets:  # the answer is the library's version itself
-        found.add(targets[id(fn)][0])
+    hit(fn)  # the answer may be the library's version itself
     while todo and len(seen) < _MAX_FUNCTIONS:
         item = todo.pop()
         if id(item) in seen:
@@ -219,9 +224,6 @@ def library_versions_used(fn, names) -> list[str]:
                     else owner.__dict__.get(name)
                 if value is None:
                     continue
-                if id(value) in targets or id(getattr(value, "__func__", None)) in targets:
-                    found.add(targets.get(id(value), targets.get(
-                        id(getattr(value, "__func__", None)), ("",)))[0])
-                elif isinstance(value, (types.ModuleType, type)):
+                if not hit(value) and isinstance(value, (types.ModuleType, type)):
                     owners.append(value)
-    return sorted(n for n in found if n)
+    return sorted(found)
